@@ -1,0 +1,31 @@
+"""The attribution methods, registered by the names of the original DeepExplain."""
+import inspect
+
+from .deeplift import DeepLIFT
+from .epsilon_lrp import EpsilonLRP
+from .gradient_input import GradientInput
+from .integrated_gradients import IntegratedGradients
+from .occlusion import Occlusion
+from .saliency import Saliency
+from .shapley_sampling import ShapleySampling
+
+METHODS = {
+    cls.name: cls
+    for cls in [Saliency, GradientInput, IntegratedGradients, EpsilonLRP, DeepLIFT, Occlusion, ShapleySampling]
+}
+
+
+def make_method(name, params):
+    """The method registered as ``name``, constructed with ``params``."""
+    if name not in METHODS:
+        raise ValueError(f"method: expected one of {sorted(METHODS)}, got {name!r}")
+    cls = METHODS[name]
+    accepted = [
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise TypeError(f"{name}: unexpected parameters {unknown}; it takes {accepted or 'no parameters'}")
+    return cls(**params)

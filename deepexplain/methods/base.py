@@ -1,0 +1,95 @@
+"""What every attribution method shares.
+
+A method receives a :class:`~deepexplain.compiled_model.CompiledModel` and
+validated float32 inputs (a list of arrays with a common batch size) and
+returns one attribution array per input. Methods never branch on the runtime.
+"""
+import numpy as np
+
+from ..batching import row_slices, rows_per_call
+from ..validation import as_float_array
+
+
+class AttributionMethod:
+    """Base class: ``name`` is the registry key, ``rule`` the nonlinearity gradient rule (None: plain)."""
+
+    name = None
+    rule = None
+    needs_gradients = True
+
+    def check(self, xs):
+        """Validate method parameters against the data (shapes of baselines, windows, ...)."""
+
+    def attribute(self, model, xs, ys, batch_size):
+        """Attributions for all samples, computed ``batch_size`` samples at a time."""
+        n = len(ys)
+        chunks = [
+            self.attribute_batch(model, [x[rows] for x in xs], ys[rows], batch_size)
+            for rows in row_slices(n, batch_size or n)
+        ]
+        return [np.concatenate(parts) for parts in zip(*chunks)]
+
+    def attribute_batch(self, model, xs, ys, batch_size):
+        """Attributions for one chunk of samples: a list with one array per input."""
+        raise NotImplementedError
+
+
+class GradientMethod(AttributionMethod):
+    """A method computed from (modified) gradients."""
+
+
+class PerturbationMethod(AttributionMethod):
+    """A method computed from the target on masked copies of the inputs."""
+
+    needs_gradients = False
+
+    def __init__(self, progress=True):
+        self.progress = progress
+
+    def masked_outputs(self, model, xs, ys, masks, copies, batch_size):
+        """``(n, copies)`` target values: entry ``(i, c)`` is ``T(xs[i] ⊙ masks(c))``.
+
+        ``masks(c)`` maps an array of copy indices to one multiplicative mask per
+        input, shaped ``(len(c),) + sample shape``. Rows are streamed through the
+        model at most ``batch_size`` at a time.
+        """
+        n = len(ys)
+        values = np.empty(n * copies, np.float32)
+        for rows in expanded_rows(n, copies, batch_size, self.progress, self.name):
+            index = np.arange(rows.start, rows.stop)
+            owner, copy = index // copies, index % copies
+            masked = [x[owner] * m for x, m in zip(xs, masks(copy))]
+            values[rows] = model.outputs(masked, ys[owner])
+        return values.reshape(n, copies)
+
+
+def check_baseline(baseline, xs):
+    """The baseline of each input, shaped like one sample of it (zeros when None)."""
+    shapes = [x.shape[1:] for x in xs]
+    if baseline is None:
+        return [np.zeros(s, np.float32) for s in shapes]
+    listed = isinstance(baseline, (list, tuple)) and len(xs) > 1
+    baselines = list(baseline) if listed else [baseline]
+    if len(baselines) != len(xs):
+        raise ValueError(f"baseline: expected a list of {len(xs)} arrays (one per input), got {len(baselines)}")
+    arrays = []
+    for i, (b, shape) in enumerate(zip(baselines, shapes)):
+        label = f"baseline[{i}]" if listed else "baseline"
+        b = as_float_array(label, b)
+        if b.shape != shape:
+            raise ValueError(f"{label}: expected the shape of one sample {shape} (no batch dimension), got {b.shape}")
+        arrays.append(b)
+    return arrays
+
+
+def sum_rows_by_owner(values, owners, n_owners):
+    """Sum the rows of ``values`` that share an owner; ``owners`` is sorted ascending."""
+    total = np.zeros((n_owners,) + values.shape[1:], values.dtype)
+    unique, starts = np.unique(owners, return_index=True)
+    total[unique] = np.add.reduceat(values, starts, axis=0)
+    return total
+
+
+def expanded_rows(n_samples, copies, batch_size, progress=False, desc=None):
+    """Slices over ``n_samples * copies`` rows (sample-major), at most ``batch_size`` rows each."""
+    return row_slices(n_samples * copies, rows_per_call(batch_size, n_samples), progress, desc)

@@ -1,0 +1,44 @@
+"""DeepLIFT with the Rescale rule (Shrikumar et al., 2017), as a modified chain rule.
+
+Each nonlinearity ``y = f(z)`` passes back ``grad · Δy / Δz``, the differences
+taken against the reference activations that the baseline produces; where
+``|Δz| ≤ 1e-5`` it uses ``f'((z + z_ref) / 2)``. The attribution is
+``(x − baseline) ⊙`` the modified gradient, and sums to ``T(x) − T(baseline)``
+on networks of linear layers and supported nonlinearities.
+
+The reference activations are computed in the same pass: the baseline is
+appended to every batch as one extra row, so each nonlinearity sees its
+reference input in its own last row. This needs a model whose rows are
+independent (true of inference-mode Keras models) and a free batch dimension.
+"""
+import numpy as np
+import tensorflow as tf
+
+from .base import GradientMethod, check_baseline
+
+_THRESHOLD = 1e-5
+
+
+class DeepLIFT(GradientMethod):
+    name = "deeplift"
+
+    def __init__(self, baseline=None):
+        self.baseline = baseline
+        self._baselines = None
+
+    def check(self, xs):
+        self._baselines = check_baseline(self.baseline, xs)
+
+    def rule(self, op, grad, nonlinearity):
+        z, y = op.inputs[0], op.outputs[0]
+        z_ref, y_ref = z[-1:], y[-1:]
+        dz, dy = z[:-1] - z_ref, y[:-1] - y_ref
+        midpoint = nonlinearity.derivative((z[:-1] + z_ref) / 2, op)
+        multiplier = tf.where(tf.abs(dz) > _THRESHOLD, dy / tf.where(tf.abs(dz) > _THRESHOLD, dz, tf.ones_like(dz)), midpoint)
+        return tf.concat([grad[:-1] * multiplier, tf.zeros_like(grad[-1:])], axis=0)
+
+    def attribute_batch(self, model, xs, ys, batch_size):
+        inputs = [np.concatenate([x, b[None]]) for x, b in zip(xs, self._baselines)]
+        weights = np.concatenate([ys, np.zeros_like(ys[:1])])
+        grads = model.gradients(inputs, weights)
+        return [g[:-1] * (x - b) for g, x, b in zip(grads, xs, self._baselines)]

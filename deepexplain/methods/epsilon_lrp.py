@@ -1,0 +1,25 @@
+"""epsilon-LRP (Bach et al., 2015) as a modified chain rule (Ancona et al., 2018).
+
+Each nonlinearity ``y = f(z)`` passes back ``grad · y / (z + ε·sign(z))`` with
+sign(0) = +1; linear layers keep their gradient, and the attribution is
+``x ⊙`` the modified gradient. On ReLU networks it equals gradient*input up to ε.
+"""
+import tensorflow as tf
+
+from ..validation import positive_float
+from .base import GradientMethod
+
+
+class EpsilonLRP(GradientMethod):
+    name = "elrp"
+
+    def __init__(self, epsilon=1e-4):
+        self.epsilon = positive_float("epsilon", epsilon)
+
+    def rule(self, op, grad, nonlinearity):
+        z, y = op.inputs[0], op.outputs[0]
+        stabiliser = self.epsilon * tf.where(z >= 0, tf.ones_like(z), -tf.ones_like(z))
+        return grad * y / (z + stabiliser)
+
+    def attribute_batch(self, model, xs, ys, batch_size):
+        return [g * x for g, x in zip(model.gradients(xs, ys), xs)]

@@ -1,0 +1,137 @@
+"""Gradient overrides for the modified chain rule.
+
+Every supported nonlinearity created inside a DeepExplain context (or inside a
+compiled eager explainer) is stamped with the gradient type ``DeepExplainGrad``.
+That one registered gradient dispatches to the rule of the method that is
+building gradients at the moment (held in a context variable, so concurrent
+explainers in other threads never see each other's rule); with no rule active
+it returns the ordinary derivative, so training inside the context still works.
+
+Ancona et al., "Towards better understanding of gradient-based attribution
+methods for deep neural networks", ICLR 2018.
+"""
+import contextlib
+import contextvars
+from typing import Callable, NamedTuple
+
+import tensorflow as tf
+
+GRADIENT_NAME = "DeepExplainGrad"
+
+
+class Nonlinearity(NamedTuple):
+    """An elementwise op type and its derivative ``f'(x)`` for the op ``op``."""
+
+    op_type: str
+    derivative: Callable
+
+
+def _leaky_relu_derivative(x, op):
+    return tf.where(x > 0, tf.ones_like(x), tf.cast(op.get_attr("alpha"), x.dtype) * tf.ones_like(x))
+
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+NONLINEARITIES = {
+    n.op_type: n
+    for n in [
+        Nonlinearity("Relu", lambda x, op: tf.cast(x > 0, x.dtype)),
+        Nonlinearity("Relu6", lambda x, op: tf.cast((x > 0) & (x < 6), x.dtype)),
+        Nonlinearity("LeakyRelu", _leaky_relu_derivative),
+        Nonlinearity("Elu", lambda x, op: tf.where(x > 0, tf.ones_like(x), tf.exp(tf.minimum(x, 0.0)))),
+        Nonlinearity(
+            "Selu",
+            lambda x, op: _SELU_SCALE * tf.where(x > 0, tf.ones_like(x), _SELU_ALPHA * tf.exp(tf.minimum(x, 0.0))),
+        ),
+        Nonlinearity("Sigmoid", lambda x, op: tf.sigmoid(x) * (1.0 - tf.sigmoid(x))),
+        Nonlinearity("Tanh", lambda x, op: 1.0 - tf.square(tf.tanh(x))),
+        Nonlinearity("Softplus", lambda x, op: tf.sigmoid(x)),
+        Nonlinearity("Softsign", lambda x, op: 1.0 / tf.square(1.0 + tf.abs(x))),
+    ]
+}
+"""The op types whose gradient a method may replace, with their derivatives."""
+
+OVERRIDE_MAP = {op_type: GRADIENT_NAME for op_type in NONLINEARITIES}
+
+UNSUPPORTED_NONLINEARITIES = frozenset(
+    {"Erf", "Erfc", "Exp", "Expm1", "Log", "Log1p", "Square", "Sqrt", "Rsqrt", "Pow", "Abs",
+     "Sin", "Cos", "Tan", "Atan", "Reciprocal", "Softmax", "LogSoftmax", "Maximum", "Minimum",
+     "Min", "Max"}
+)
+"""Nonlinear op types that keep their plain gradient under every method."""
+
+_MULTIPLICATIVE = frozenset({"Mul", "RealDiv", "Div", "DivNoNan", "BatchMatMulV2", "BatchMatMulV3", "Einsum"})
+
+_active_rule = contextvars.ContextVar("deepexplain_active_rule", default=None)
+
+
+@contextlib.contextmanager
+def active_rule(rule):
+    """Make ``rule(op, grad, nonlinearity) -> input gradient`` the rule of every
+    overridden nonlinearity while gradients are built in this block."""
+    token = _active_rule.set(rule)
+    try:
+        yield
+    finally:
+        _active_rule.reset(token)
+
+
+def plain_gradient(op, grad, nonlinearity):
+    """The ordinary chain rule: ``grad * f'(x)``."""
+    return grad * nonlinearity.derivative(op.inputs[0], op)
+
+
+@tf.RegisterGradient(GRADIENT_NAME)
+def _deepexplain_gradient(op, grad):
+    rule = _active_rule.get() or plain_gradient
+    return rule(op, grad, NONLINEARITIES[op.type])
+
+
+def _post_order(output_op, stop_ops):
+    """Ops reachable backwards from ``output_op`` (not expanding ``stop_ops``), inputs first."""
+    order, seen, stack = [], set(), [(output_op, False)]
+    while stack:
+        op, expanded = stack.pop()
+        if expanded:
+            order.append(op)
+        elif op not in seen:
+            seen.add(op)
+            stack.append((op, True))
+            if op not in stop_ops:
+                stack.extend((t.op, False) for t in op.inputs if t.op not in seen)
+    return order
+
+
+def input_dependence(inputs, output):
+    """Map each op that ``output`` depends on to whether it depends on any of ``inputs``."""
+    input_ops = {x.op for x in inputs}
+    depends = {}
+    for op in _post_order(output.op, input_ops):
+        depends[op] = op in input_ops or any(depends.get(t.op, False) for t in op.inputs)
+    return depends
+
+
+def audit(inputs, output):
+    """What on the path from ``inputs`` to ``output`` the modified chain rule will not see.
+
+    Returns ``(unstamped, unsupported)``: the overridable nonlinearities that were
+    created outside any override scope (they would silently get plain gradients),
+    and the nonlinear or multiplicative op types that keep their plain gradient.
+    """
+    depends = input_dependence(inputs, output)
+    input_ops = {x.op for x in inputs}
+    unstamped, unsupported = set(), set()
+    for op in (op for op, dep in depends.items() if dep and op not in input_ops):
+        if op.type in NONLINEARITIES:
+            try:
+                stamped = op.get_attr("_gradient_op_type") == GRADIENT_NAME.encode()
+            except ValueError:
+                stamped = False
+            if not stamped:
+                unstamped.add(op.type)
+        elif op.type in UNSUPPORTED_NONLINEARITIES:
+            unsupported.add(op.type)
+        elif op.type in _MULTIPLICATIVE and sum(depends.get(t.op, False) for t in op.inputs) > 1:
+            unsupported.add(f"{op.type} (of two input-dependent tensors)")
+    return sorted(unstamped), sorted(unsupported)

@@ -1,0 +1,109 @@
+"""The two execution styles behind one interface.
+
+A runtime compiles a function built from TensorFlow ops once and then runs it
+on NumPy arrays as often as needed:
+
+    run = runtime.compile(build, signature)
+    outputs = run(*arrays)
+
+``build(*tensors)`` returns a tensor or a (nested) list/tuple/dict of tensors.
+``signature`` lists a ``tf.TensorSpec`` for each argument (the batch dimension is
+usually ``None``); a graph runtime also accepts existing graph tensors there,
+which are then fed directly (the user's own input placeholders).
+
+* :class:`GraphRuntime` adds the ops to a ``tf.compat.v1.Session`` graph once;
+  running is one ``session.run`` with a feed dict.
+* :class:`EagerRuntime` traces ``build`` inside a ``tf.function`` once and keeps
+  the concrete function; running is one call of it.
+
+Both build under ``gradient_override_map(OVERRIDE_MAP)`` so that every supported
+nonlinearity created by ``build`` (a Keras model called on the new tensors, for
+instance) carries the DeepExplain gradient.
+"""
+import numpy as np
+import tensorflow as tf
+
+from .overrides import OVERRIDE_MAP
+
+
+def _is_graph_tensor(value):
+    return isinstance(value, tf.Tensor) and not hasattr(value, "numpy")
+
+
+class GraphRuntime:
+    """Compiles into the graph of a TF1-style session; runs with ``session.run``."""
+
+    def __init__(self, session, graph=None):
+        self.session = session
+        self.graph = graph if graph is not None else session.graph
+
+    def compile(self, build, signature):
+        with self.graph.as_default(), self.graph.gradient_override_map(OVERRIDE_MAP):
+            feeds = [
+                spec if _is_graph_tensor(spec) else tf.compat.v1.placeholder(spec.dtype, spec.shape, name=spec.name)
+                for spec in signature
+            ]
+            outputs = build(*feeds)
+
+        def run(*arrays):
+            return self.session.run(outputs, feed_dict=dict(zip(feeds, arrays)))
+
+        return run
+
+
+class EagerRuntime:
+    """Compiles with ``tf.function`` into one concrete function; runs it eagerly.
+
+    ``trace_count`` counts the traces made by this runtime: compiling traces
+    once, running never does.
+    """
+
+    def __init__(self):
+        self.trace_count = 0
+
+    def compile(self, build, signature):
+        def traced(*tensors):
+            self.trace_count += 1
+            graph = tf.compat.v1.get_default_graph()
+            with graph.gradient_override_map(OVERRIDE_MAP):
+                return build(*tensors)
+
+        concrete = tf.function(traced, autograph=False).get_concrete_function(*signature)
+        dtypes = [spec.dtype for spec in signature]
+
+        def run(*arrays):
+            tensors = [tf.convert_to_tensor(a, dtype=d) for a, d in zip(arrays, dtypes)]
+            return tf.nest.map_structure(lambda t: t.numpy(), concrete(*tensors))
+
+        return run
+
+
+def default_runtime(session=None, graph=None):
+    """The runtime for the caller's style: a session's graph, else eager execution."""
+    if session is not None:
+        return GraphRuntime(session, graph)
+    if tf.executing_eagerly():
+        return EagerRuntime()
+    session = tf.compat.v1.get_default_session() or _keras_session()
+    if session is None:
+        raise ValueError(
+            "session: expected a tf.compat.v1.Session when eager execution is disabled, got None "
+            "(pass session=..., e.g. tf_keras.api._v1.keras.backend.get_session())"
+        )
+    return GraphRuntime(session, graph)
+
+
+def _keras_session():
+    """The session tf_keras trains in, if tf_keras is in use in graph mode."""
+    import sys
+
+    if "tf_keras" not in sys.modules:
+        return None
+    from tf_keras.api._v1.keras import backend
+
+    return backend.get_session()
+
+
+def float_spec(array, name=None):
+    """A float32 ``TensorSpec`` shaped like ``array`` with a free batch dimension."""
+    return tf.TensorSpec([None] + list(np.shape(array)[1:]), tf.float32, name=name)
