@@ -84,24 +84,13 @@ def default_runtime(session=None, graph=None):
         return GraphRuntime(session, graph)
     if tf.executing_eagerly():
         return EagerRuntime()
-    session = tf.compat.v1.get_default_session() or _keras_session()
+    session = tf.compat.v1.get_default_session()
     if session is None:
         raise ValueError(
             "session: expected a tf.compat.v1.Session when eager execution is disabled, got None "
             "(pass session=..., e.g. tf_keras.api._v1.keras.backend.get_session())"
         )
     return GraphRuntime(session, graph)
-
-
-def _keras_session():
-    """The session tf_keras trains in, if tf_keras is in use in graph mode."""
-    import sys
-
-    if "tf_keras" not in sys.modules:
-        return None
-    from tf_keras.api._v1.keras import backend
-
-    return backend.get_session()
 
 
 def float_spec(array, name=None):
