@@ -1,0 +1,190 @@
+"""Counterfactual explanations (Wachter, Mittelstadt & Russell, "Counterfactual Explanations
+without Opening the Black Box", Harvard JOLT 2018).
+
+A counterfactual ``x'`` of ``x`` is a close instance that the model assigns to a
+target class ``t``:
+
+    min_x' (p_t(x') − 1)² + λ·d(x, x'),   d(x, x') = Σ_i |x'_i − x_i| / (max_i − min_i)
+
+inside ``feature_ranges``; ``λ`` is halved for a candidate while it misses the target.
+Several candidates start from ``x`` and from random points around it, so asking for
+``n_counterfactuals > 1`` returns different solutions. The model is treated as a black
+box: ``∂p/∂x'`` comes from central differences, one batched call per iteration for all
+candidates. Categorical features are optimised as numbers and rounded to their nearest
+valid value whenever the model is asked whether the target is reached.
+"""
+import numbers
+import warnings
+
+import numpy as np
+
+from deepexplain.numerical_gradients import jacobian_from_outputs, perturbed_rows
+from deepexplain.runtime import default_runtime
+from deepexplain.validation import as_float_array, describe, positive_int
+
+from .predictor import Predictor
+from .validation import pair
+
+N_CANDIDATES = 8
+"""Candidates optimised per requested counterfactual."""
+
+
+class Counterfactual:
+    """Counterfactuals for ``model`` (a Keras model or any function returning class probabilities).
+
+    ``feature_ranges`` is ``(min, max)`` (numbers or one value per feature) or an array of
+    shape ``(n_features, 2)``. ``categorical_features`` lists the indices of integer-coded
+    features (valid values: the integers in their range) or maps indices to their valid values.
+    """
+
+    def __init__(self, model, feature_ranges, categorical_features=None, lam_init=0.1, learning_rate=0.02,
+                 eps=1e-3, seed=0):
+        self.predictor = Predictor(model, default_runtime(), name="model")
+        self.feature_ranges = feature_ranges
+        self.categorical_features = categorical_features
+        self.lam_init = lam_init
+        self.learning_rate = learning_rate
+        self.eps = eps
+        self.seed = seed
+
+    # --- parameters, checked against the instance -----------------------------------------
+
+    def _bounds(self, n_features):
+        ranges = as_float_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
+        if ranges is not None and ranges.shape == (n_features, 2) and n_features != 2:
+            low, high = ranges[:, 0], ranges[:, 1]
+        else:
+            low, high = (as_float_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
+        try:
+            low, high = (np.broadcast_to(b, (n_features,)).astype(np.float64) for b in (low, high))
+        except ValueError:
+            raise ValueError(f"feature_ranges: expected (min, max) with numbers or {n_features} values each, or an array "
+                             f"of shape ({n_features}, 2), got {describe(self.feature_ranges)}") from None
+        if np.any(high <= low):
+            raise ValueError("feature_ranges: expected min < max for every feature")
+        return low, high
+
+    def _categories(self, n_features, low, high):
+        """``{index: sorted valid values}``."""
+        spec = self.categorical_features or {}
+        if not isinstance(spec, dict):
+            spec = {i: None for i in spec}
+        categories = {}
+        for index, values in spec.items():
+            if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < n_features:
+                raise ValueError(f"categorical_features: expected feature indices in [0, {n_features}), got {index!r}")
+            if values is None:
+                values = np.arange(np.ceil(low[index]), np.floor(high[index]) + 1)
+            categories[int(index)] = np.sort(as_float_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
+            if categories[int(index)].size == 0:
+                raise ValueError(f"categorical_features: feature {index} has no valid value in its range")
+        return categories
+
+    def _snap(self, x, categories):
+        x = x.copy()
+        for index, values in categories.items():
+            x[:, index] = values[np.abs(x[:, index, None] - values).argmin(1)]
+        return x
+
+    # --- public API ---------------------------------------------------------------------
+
+    def distance(self, original, cf):
+        """Range-normalised L1 distance ``Σ_i |cf_i − original_i| / (max_i − min_i)``."""
+        original = as_float_array("original", original).ravel()
+        cf = as_float_array("cf", cf).ravel()
+        if cf.shape != original.shape:
+            raise ValueError(f"cf: expected {original.size} features like original, got {cf.size}")
+        low, high = self._bounds(original.size)
+        return float(np.sum(np.abs(cf - original) / (high - low)))
+
+    def generate(self, original, target_class, n_counterfactuals=1, max_iterations=1000):
+        """Up to ``n_counterfactuals`` counterfactuals of ``original``, closest first.
+
+        ``target_class`` is a class index or ``'other'`` (any class but the original one).
+        Returns a list of arrays shaped like ``original``; fewer than asked (and a warning)
+        when fewer distinct solutions were found.
+        """
+        x = as_float_array("original", original)
+        shape = x.shape
+        if x.ndim == 2 and x.shape[0] == 1:
+            x = x[0]
+        if x.ndim != 1:
+            raise ValueError(f"original: expected one instance of shape (n_features,) or (1, n_features), got shape {shape}")
+        n_counterfactuals = positive_int("n_counterfactuals", n_counterfactuals)
+        max_iterations = positive_int("max_iterations", max_iterations)
+        low, high = self._bounds(x.size)
+        if np.any(x < low) or np.any(x > high):
+            raise ValueError("original: expected values inside feature_ranges")
+        categories = self._categories(x.size, low, high)
+        probs = self.predictor(x[None])
+        original_class = int(probs.argmax())
+        target = self._target(target_class, probs.shape[1], original_class)
+
+        found = self._search(x.astype(np.float64), low, high, categories, original_class, target,
+                             N_CANDIDATES * n_counterfactuals, max_iterations)
+        if len(found) < n_counterfactuals:
+            warnings.warn(f"Found {len(found)} of {n_counterfactuals} counterfactuals; increase max_iterations", stacklevel=2)
+        return [cf.reshape(shape).astype(np.float32) for cf in found[:n_counterfactuals]]
+
+    def _target(self, target_class, n_classes, original_class):
+        if target_class == "other":
+            return None
+        if isinstance(target_class, bool) or not isinstance(target_class, numbers.Integral) or not 0 <= target_class < n_classes:
+            raise ValueError(f"target_class: expected a class index in [0, {n_classes}) or 'other', got {describe(target_class)}")
+        if target_class == original_class:
+            raise ValueError(f"target_class: expected a class other than the original prediction {original_class}")
+        return int(target_class)
+
+    def _search(self, x, low, high, categories, original_class, target, n, max_iterations):
+        """Adam on the normalised features ``z = (x' − min)/(max − min)`` for ``n`` candidates at once."""
+        rng = np.random.default_rng(self.seed)
+        scale = high - low
+        z0 = (x - low) / scale
+        # Starts: x itself, points around x, and points anywhere in the box (for diversity).
+        near = np.arange(n) < n // 2
+        z = np.where(near[:, None], np.clip(z0 + rng.uniform(-0.25, 0.25, (n, x.size)), 0, 1), rng.uniform(0, 1, (n, x.size)))
+        z[0] = z0
+        lam = self.lam_init * 10 ** rng.uniform(-1, 0, n)
+        lam[0] = self.lam_init
+        moment, second = np.zeros_like(z), np.zeros_like(z)
+        best = np.full(n, np.inf)
+        best_x = np.zeros_like(z)
+        patience = max(1, max_iterations // 20)
+        for step in range(1, max_iterations + 1):
+            candidates = low + z * scale
+            snapped = self._snap(candidates, categories)
+            probs = self.predictor(np.concatenate([snapped, perturbed_rows(candidates, self.eps)]).astype(np.float32))
+            classes = probs[:n].argmax(1)
+            reached = classes != original_class if target is None else classes == target
+            dist = np.sum(np.abs(snapped - x) / scale, 1)
+            better = reached & (dist < best)
+            best_x[better] = snapped[better]
+            best = np.where(better, dist, best)
+            # Gradient of (p_t − 1)² + λ·Σ|z − z0| with respect to z.
+            t = np.full(n, target) if target is not None else self._best_other(probs[:n], original_class)
+            dp_dx = jacobian_from_outputs(probs[n:], candidates.shape, self.eps)[np.arange(n), t]
+            grad = 2 * (probs[:n][np.arange(n), t] - 1)[:, None] * dp_dx * scale + lam[:, None] * np.sign(z - z0)
+            moment = 0.9 * moment + 0.1 * grad
+            second = 0.999 * second + 0.001 * grad ** 2
+            z -= self.learning_rate * (moment / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+            z = np.clip(z, 0, 1)
+            if step % patience == 0:
+                lam = np.where(reached, lam, lam / 2)
+        ok = np.isfinite(best)
+        return [low + z * scale for z in self._distinct((best_x[ok] - low) / scale, best[ok])]
+
+    @staticmethod
+    def _best_other(probs, original_class):
+        others = probs.copy()
+        others[:, original_class] = -np.inf
+        return others.argmax(1)
+
+    @staticmethod
+    def _distinct(solutions, distances, tolerance=0.05):
+        """The solutions by increasing distance, without those within ``tolerance`` of a closer one."""
+        order = np.argsort(distances)
+        kept = []
+        for i in order:
+            if all(np.abs(solutions[i] - other).max() > tolerance for other in kept):
+                kept.append(solutions[i])
+        return kept
