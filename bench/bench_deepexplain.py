@@ -1,0 +1,120 @@
+"""Cost of each deepexplain method against the passes it cannot avoid, measured in one run.
+
+Model: a small CNN on 28x28x1 inputs (random weights: speed does not depend on
+training), batch 256. The floor of the gradient methods is one batched
+forward+backward of the same target written by hand with tf.GradientTape in a
+tf.function; the floor of the perturbation methods is one batched forward pass
+over all the masked copies they need. Each figure is the best of several
+repeats, to see through the noise of a shared machine.
+
+    python bench/bench_deepexplain.py [--repeats 5]
+"""
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import deepexplain  # noqa: E402
+
+
+def cnn():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+
+
+def best_time(fn, repeats):
+    fn()  # warm up (compilation, first allocation)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def report(name, ours, floor, target):
+    ratio = ours / floor
+    verdict = "ok" if ratio <= target else "ABOVE TARGET"
+    print(f"{name:<34} {ours * 1e3:9.1f} ms   floor {floor * 1e3:9.1f} ms   ratio {ratio:5.2f}  (target <= {target})  {verdict}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    model = cnn()
+    rng = np.random.default_rng(0)
+    xs = rng.random((256, 28, 28, 1), dtype=np.float32)
+    ys = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
+    x_tensor, y_tensor = tf.constant(xs), tf.constant(ys)
+
+    @tf.function
+    def forward_backward(x, y):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.reduce_sum(model(x, training=False) * y)
+        return tape.gradient(score, x)
+
+    @tf.function
+    def forward(x):
+        return model(x, training=False)
+
+    floor = best_time(lambda: forward_backward(x_tensor, y_tensor).numpy(), args.repeats)
+    print(f"floor: one forward+backward of a batch of 256: {floor * 1e3:.1f} ms\n")
+
+    for method, target, params in [
+        ("saliency", 1.1, {}),
+        ("grad*input", 1.1, {}),
+        ("elrp", 1.3, {}),
+        ("deeplift", 1.3, {}),
+    ]:
+        explainer = deepexplain.get_explainer(method, model, **params)
+        report(method, best_time(lambda: explainer.run(xs, ys), args.repeats), floor, target)
+
+    explainer = deepexplain.get_explainer("intgrad", model, steps=50)
+    ours = best_time(lambda: explainer.run(xs, ys, batch_size=256), max(1, args.repeats // 2))
+    report("intgrad (steps=50) vs 50 floors", ours, 50 * floor, 1.1)
+
+    image, label = xs[:1], ys[:1]
+    for method, params, copies in [
+        ("occlusion", {"window_shape": (3, 3, 1), "step": 1}, 26 * 26 + 1),
+        ("shapley_sampling", {"samples": 10, "seed": 0}, 10 * (28 * 28 - 1) + 2),
+    ]:
+        masked = tf.constant(np.repeat(image, copies, axis=0))
+        floor_forward = best_time(lambda: forward(masked).numpy(), args.repeats)
+        explainer = deepexplain.get_explainer(method, model, progress=False, **params)
+        ours = best_time(lambda: explainer.run(image, label, batch_size=copies), args.repeats)
+        report(f"{method} ({copies} masked copies)", ours, floor_forward, 1.5)
+
+    print()
+    small, small_ys = xs[:8], ys[:8]
+    explainer = deepexplain.get_explainer("deeplift", model)
+    calls = []
+    for _ in range(100):
+        start = time.perf_counter()
+        explainer.run(small, small_ys)
+        calls.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(100):
+        deepexplain.explain("deeplift", model, small, ys=small_ys)
+    fresh = time.perf_counter() - start
+    print(f"Explainer.run x100: {sum(calls):.2f} s   explain() x100: {fresh:.2f} s   ratio {fresh / sum(calls):.1f}x")
+    first, last = np.median(calls[:10]), np.median(calls[-10:])
+    print(f"run() per call, first 10: {first * 1e3:.2f} ms   last 10: {last * 1e3:.2f} ms   last/first {last / first:.2f}")
+
+
+if __name__ == "__main__":
+    main()
