@@ -11,8 +11,9 @@ explanation model ``A`` is trained to minimise ``KL(ω ‖ A(x))``.
 import numpy as np
 import tensorflow as tf
 
-from deepexplain.runtime import default_runtime
 from deepexplain.validation import describe
+
+from .style import runtime
 
 EPSILON = 1e-7
 
@@ -37,7 +38,7 @@ class PerSampleLoss:
     def __init__(self, loss, outputs):
         self.loss = resolve_loss(loss)
         spec = tf.TensorSpec((None, outputs), tf.float32)
-        self._run = default_runtime().compile(lambda t, p: tf.cast(self.loss(t, p), tf.float32), [spec, spec])
+        self._run = runtime().compile(lambda t, p: tf.cast(self.loss(t, p), tf.float32), [spec, spec])
 
     def __call__(self, y_true, y_pred):
         values = np.asarray(self._run(y_true, y_pred))

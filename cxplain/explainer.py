@@ -9,13 +9,13 @@ import numpy as np
 import tensorflow as tf
 
 from deepexplain.batching import row_slices
-from deepexplain.runtime import default_runtime
 from deepexplain.validation import as_float_array, check_batch, describe, positive_int
 
 from . import serialisation
 from .blocks import check_downsample_factors, spatial_shape, upsample
 from .causal_objective import PerSampleLoss, causal_weights, kl_divergence, label_matrix
 from .masked_predictions import MaskedPredictor
+from .style import runtime
 from .uncertainty import check_confidence_level, median_and_interval, training_sets
 
 EXPLAIN_ROWS = 4096
@@ -149,7 +149,7 @@ class CXPlain:
         """Every explanation model's distribution over blocks: ``(num_models, n, blocks)``."""
         if self._forward is None:
             spec = tf.TensorSpec((None,) + self.sample_shape_, tf.as_dtype(self.input_dtype_))
-            self._forward = default_runtime().compile(
+            self._forward = runtime().compile(
                 lambda x: tf.stack([model(x, training=False) for model in self.models_]), [spec])
         return np.concatenate([self._forward(X[rows]) for rows in row_slices(len(X), EXPLAIN_ROWS)], axis=1)
 

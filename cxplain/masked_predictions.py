@@ -10,8 +10,9 @@ import numpy as np
 import tensorflow as tf
 
 from deepexplain.batching import row_slices
-from deepexplain.runtime import default_runtime
 from deepexplain.targets import _is_keras_layer
+
+from .style import runtime
 
 ROWS_PER_CALL = 8192
 """Reduced copies passed to the explained model per call."""
@@ -49,10 +50,10 @@ class MaskedPredictor:
         self.sample_shape, self.flatten, self.progress = tuple(sample_shape), flatten, progress
         spec = tf.TensorSpec((None,) + self.sample_shape, dtype)
         if is_tensorflow_model(model):
-            self._run = default_runtime().compile(self._build_with_model, [spec])
+            self._run = runtime().compile(self._build_with_model, [spec])
         else:
             self._predict = prediction_function(model)
-            self._run = default_runtime().compile(self._build_removal, [spec])
+            self._run = runtime().compile(self._build_removal, [spec])
 
     def _model_input(self, x):
         return tf.reshape(x, (-1, int(np.prod(self.sample_shape)))) if self.flatten else x

@@ -3,24 +3,13 @@ Keras flavour of the caller's style, and training on the causal objective."""
 import inspect
 
 import numpy as np
-import tensorflow as tf
 from tqdm.auto import tqdm
 
 from deepexplain.validation import positive_float, positive_int
 
 from ..blocks import coarse_shape, spatial_shape
 from ..causal_objective import kl_divergence
-
-
-def keras_for_current_style():
-    """Keras 3 in eager code; tf_keras (Keras 2, graph mode) inside a session graph."""
-    if tf.executing_eagerly():
-        import keras
-
-        return keras
-    from tf_keras.api._v1 import keras
-
-    return keras
+from ..style import keras_for_current_style
 
 
 def _epoch_progress(keras, epochs, desc):
