@@ -87,6 +87,11 @@ def make_target(T, X, graph_style, logits=True):
                 raise TypeError(f"{label}: expected a tf.Tensor of the graph T belongs to, got {describe(x)}")
             if x.graph is not T.graph:
                 raise ValueError(f"X: expected tensors of the same graph as T, got one from another graph ({x.name})")
+            if x.shape.rank is None or x.shape[0] is not None:
+                raise ValueError(
+                    f"X: expected a free batch dimension (shape [None, ...]) so that batches of any size "
+                    f"can be fed, got {x.name} of shape {x.shape}"
+                )
         return TensorTarget(T, inputs)
     if isinstance(T, tf.Tensor):
         raise TypeError(

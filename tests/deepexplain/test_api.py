@@ -76,6 +76,21 @@ def test_multiple_input_keras_model():
     np.testing.assert_allclose(result[0].sum(1) + result[1].sum(1), expected, rtol=1e-4, atol=1e-5)
 
 
+def test_tf_keras_model_and_tf_module_in_eager_style():
+    model = keras3_mlp(softmax=False)
+    expected = deepexplain.explain("deeplift", model, XS)
+    np.testing.assert_allclose(deepexplain.explain("deeplift", tf_keras_copy(model.get_weights(), softmax=False), XS), expected, atol=1e-5)
+
+    class Module(tf.Module):
+        def __init__(self, weights):
+            self.w1, self.b1, self.w2, self.b2 = [tf.Variable(w) for w in weights]
+
+        def __call__(self, x):
+            return tf.matmul(tf.nn.relu(tf.matmul(x, self.w1) + self.b1), self.w2) + self.b2
+
+    np.testing.assert_allclose(deepexplain.explain("deeplift", Module(model.get_weights()), XS), expected, atol=1e-5)
+
+
 def test_explainer_run_adds_no_graph_ops():
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
@@ -200,6 +215,9 @@ def test_t_and_x_of_the_wrong_kind():
             de.explain("saliency", T, X, XS)
         with pytest.raises(ValueError, match="xs: expected 1 input arrays"):
             de.explain("saliency", T, X, [XS[:, :2], XS[:, :2]])
+        fixed = tf.compat.v1.placeholder(tf.float32, [6, 2])
+        with pytest.raises(ValueError, match=r"X: expected a free batch dimension .* shape \(6, 2\)"):
+            de.explain("deeplift", simpler_model(fixed), fixed, XS[:, :2])
     with pytest.raises(TypeError, match="eager tensor"):
         with DeepExplain() as de:
             de.explain("saliency", tf.constant(XS), None, XS)
