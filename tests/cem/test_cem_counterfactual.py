@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from cem import Counterfactual
+
+
+@pytest.fixture(scope="module")
+def categorical_iris(iris):
+    """Iris with feature 2 coded as integers 0..4 (categorical)."""
+    X, y = iris
+    X = X.copy()
+    X[:, 2] = np.digitize(X[:, 2], [-1.0, 0.0, 0.5, 1.0])
+    return X, LogisticRegression(max_iter=500).fit(X, y)
+
+
+@pytest.mark.parametrize("target", [1, 2, "other"])
+def test_counterfactuals_reach_the_target_and_keep_categories_valid(target, categorical_iris):
+    X, model = categorical_iris
+    ranges = (X.min(0), X.max(0))
+    explainer = Counterfactual(model.predict_proba, ranges, categorical_features=[2])
+    original = X[0]
+    cfs = explainer.generate(original, target, n_counterfactuals=3, max_iterations=300)
+    assert len(cfs) == 3
+    for cf in cfs:
+        assert cf.shape == original.shape
+        predicted = model.predict(cf[None])[0]
+        assert predicted != 0 if target == "other" else predicted == target
+        assert cf[2] in {0.0, 1.0, 2.0, 3.0, 4.0}
+        assert np.all(cf >= ranges[0] - 1e-6) and np.all(cf <= ranges[1] + 1e-6)
+    distances = [explainer.distance(original, cf) for cf in cfs]
+    assert distances == sorted(distances) and distances[0] > 0
+    assert max(np.abs(cfs[0] - cf).max() for cf in cfs[1:]) > 0.05  # diverse
+
+
+def test_counterfactuals_of_a_keras_model(iris, mlp):
+    X, _ = iris
+    explainer = Counterfactual(mlp, np.stack([X.min(0), X.max(0)], 1))
+    (cf,) = explainer.generate(X[60:61], 2, max_iterations=300)
+    assert cf.shape == (1, 4)
+    assert mlp(cf).numpy().argmax() == 2
+
+
+def test_distance_is_the_range_normalised_l1():
+    explainer = Counterfactual(lambda x: np.full((len(x), 2), 0.5), (np.zeros(3), np.array([1.0, 2.0, 4.0])))
+    assert explainer.distance([0, 0, 0], [1, 1, 1]) == pytest.approx(1 + 0.5 + 0.25)
+
+
+def test_unreachable_target_warns_and_returns_nothing():
+    constant = Counterfactual(lambda x: np.tile([[0.9, 0.1]], (len(x), 1)), (0.0, 1.0))
+    with pytest.warns(UserWarning, match="Found 0 of 2"):
+        assert constant.generate(np.full(3, 0.5), 1, n_counterfactuals=2, max_iterations=20) == []
+
+
+def test_counterfactual_errors(categorical_iris):
+    X, model = categorical_iris
+    explainer = Counterfactual(model.predict_proba, (X.min(0), X.max(0)), categorical_features=[7])
+    with pytest.raises(ValueError, match="categorical_features"):
+        explainer.generate(X[0], 1)
+    explainer = Counterfactual(model.predict_proba, (X.min(0), X.max(0)))
+    with pytest.raises(ValueError, match="target_class"):
+        explainer.generate(X[0], 5)
+    with pytest.raises(ValueError, match="target_class"):
+        explainer.generate(X[0], 0)  # the original class
+    with pytest.raises(ValueError, match="original"):
+        explainer.generate(X[:3], 1)
+    with pytest.raises(ValueError, match="n_counterfactuals"):
+        explainer.generate(X[0], 1, n_counterfactuals=0)
+    with pytest.raises(ValueError, match="feature_ranges"):
+        Counterfactual(model.predict_proba, (np.zeros(3), np.ones(3))).generate(X[0], 1)
+    with pytest.raises(ValueError, match="model: expected class probabilities"):
+        Counterfactual(lambda x: x, (X.min(0), X.max(0))).generate(X[0], 1)
