@@ -1,0 +1,126 @@
+"""A fitted CXPlain: recovered features, distributions, intervals, both styles."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+
+from cxplain import CXPlain, MLPModelBuilder, RNNModelBuilder, UNetModelBuilder, WordDropMasking, ZeroMasking
+from cxplain_data import oracle_data
+
+
+def test_true_feature_is_ranked_first_on_held_out_samples(tabular):
+    X, y, model = tabular
+    explainer = CXPlain(model, MLPModelBuilder(num_units=32, num_epochs=30, batch_size=32), ZeroMasking(),
+                        keras.losses.categorical_crossentropy, random_state=0, progress=False).fit(X[:400], y[:400])
+    attributions = explainer.explain(X[400:])
+    assert attributions.shape == (200, 6)
+    assert np.mean(np.argmax(attributions, axis=1) == 2) >= 0.9
+
+
+def test_duplicated_features_get_equal_attributions():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=600).astype(np.float32)
+    X = np.concatenate([a[:, None], a[:, None], rng.normal(size=(600, 3)).astype(np.float32)], axis=1)
+    y = (a > 0).astype(int)
+    explainer = CXPlain(LogisticRegression().fit(X, y), MLPModelBuilder(num_units=32, num_epochs=30, batch_size=32),
+                        ZeroMasking(), "categorical_crossentropy", random_state=0, progress=False).fit(X[:400], y[:400])
+    attributions = explainer.explain(X[400:])
+    assert np.mean(np.abs(attributions[:, 0] - attributions[:, 1])) <= 0.1
+    assert np.mean(attributions[:, :2].sum(axis=1)) > 0.6
+
+
+def test_attributions_are_distributions_and_samples_differ(ensemble, tabular):
+    X = tabular[0][400:]
+    members = ensemble._member_attributions(X)
+    assert np.all(members >= 0)
+    np.testing.assert_allclose(members.sum(axis=2), 1, atol=1e-5)
+    assert np.ptp(members[0], axis=0).max() > 0.05
+
+
+def test_intervals_contain_the_median(ensemble, tabular):
+    X = tabular[0][400:]
+    median, intervals = ensemble.explain(X, confidence_level=0.8)
+    assert median.shape == (200, 6) and intervals.shape == (200, 6, 2)
+    assert np.all(intervals[..., 0] <= median) and np.all(median <= intervals[..., 1])
+    assert np.all(intervals >= 0)
+    assert np.any(intervals[..., 1] > intervals[..., 0])  # the members differ
+    np.testing.assert_array_equal(ensemble.predict(X), median)
+    wider = ensemble.explain(X, confidence_level=0.99)[1]
+    assert np.all(wider[..., 1] - wider[..., 0] >= intervals[..., 1] - intervals[..., 0] - 1e-7)
+
+
+def test_score_is_the_divergence_from_the_causal_target(ensemble, tabular):
+    X, y, _ = tabular
+    scores = ensemble.score(X[400:], y[400:])
+    assert len(scores) == 3 and all(0 <= s < 2 for s in scores)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    X = (data.images[:300] / 16.0).astype(np.float32)[..., None]
+    X = np.concatenate([X, 1 - X], axis=-1)  # two channels: a removed pixel loses both
+    cnn = keras.Sequential([keras.Input((8, 8, 2)), keras.layers.Conv2D(4, 3, activation="relu"),
+                            keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    cnn.compile("adam", "sparse_categorical_crossentropy")
+    cnn.fit(X, data.target[:300], epochs=3, verbose=0)
+    return X, data.target[:300], cnn
+
+
+def test_upsampled_image_attributions_sum_to_one(digits):
+    X, y, cnn = digits
+    explainer = CXPlain(cnn, UNetModelBuilder(num_layers=1, num_epochs=2), ZeroMasking(), "categorical_crossentropy",
+                        downsample_factors=(3, 3), progress=False).fit(X, y)
+    attributions = explainer.explain(X[:20])
+    assert attributions.shape == (20, 8, 8, 1)
+    assert np.all(attributions >= 0)
+    np.testing.assert_allclose(attributions.sum(axis=(1, 2, 3)), 1, atol=1e-5)
+    # uniform inside each 3x3 block (edge blocks are 3x2, 2x3 or 2x2 pixels)
+    np.testing.assert_allclose(attributions[:, 0:3, 0:3], attributions[:, :1, :1].repeat(3, 1).repeat(3, 2), rtol=1e-6)
+
+
+def test_text_explainer_with_word_drop():
+    rng = np.random.default_rng(0)
+    tokens = np.zeros((200, 10), dtype=np.int64)
+    for row, length in zip(tokens, rng.integers(3, 11, size=200)):
+        row[:length] = rng.integers(1, 20, size=length)
+    labels = (tokens == 7).any(axis=1).astype(int)
+
+    def model(batch):
+        p = 0.05 + 0.9 * (np.asarray(batch) == 7).any(axis=1)
+        return np.stack([1 - p, p], axis=1)
+
+    builder = RNNModelBuilder(with_embedding=True, vocabulary_size=20, num_epochs=2, num_units=8)
+    explainer = CXPlain(model, builder, WordDropMasking(), "categorical_crossentropy", progress=False).fit(tokens, labels)
+    attributions = explainer.explain(tokens[:5])
+    assert attributions.shape == (5, 10)
+    np.testing.assert_allclose(attributions.sum(axis=1), 1, atol=1e-5)
+
+
+def test_session_style_with_a_tf_keras_model():
+    import tf_keras
+    from tf_keras.api._v1.keras import backend as K
+
+    X, y = oracle_data(n=300)
+    with tf.Graph().as_default():
+        session = K.get_session()
+        model = tf_keras.Sequential([tf_keras.layers.Dense(8, activation="relu", input_shape=(6,)),
+                                     tf_keras.layers.Dense(2, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(X, y, epochs=2, verbose=0)
+        explainer = CXPlain(model, MLPModelBuilder(num_units=8, num_epochs=3), ZeroMasking(),
+                            tf_keras.losses.categorical_crossentropy, num_models=2, progress=False).fit(X, y)
+        predictions, masked = explainer.masked_predictions(X[:4])
+        reduced = X[:4].copy()
+        reduced[:, 3] = 0
+        np.testing.assert_allclose(masked[:, 3], model.predict(reduced), atol=1e-5)
+        np.testing.assert_allclose(predictions, model.predict(X[:4]), atol=1e-5)
+        median, intervals = explainer.explain(X[:10])
+        operations = len(session.graph.get_operations())
+        again = explainer.explain(X[:10])[0]
+        assert len(session.graph.get_operations()) == operations  # compiled once
+        np.testing.assert_array_equal(again, median)
+    assert median.shape == (10, 6) and intervals.shape == (10, 6, 2)
+    assert np.all(intervals[..., 0] <= median) and np.all(median <= intervals[..., 1])
