@@ -80,12 +80,13 @@ def floor_vs_iteration(name, X, y, hidden, iterations=300):
             return k + 1, acc + 0.0 * grad
         return tf.while_loop(lambda k, acc: k < iterations, body, (tf.constant(0), tf.zeros_like(x)))[1]
 
-    floor = EagerRuntime().compile(fwd_bwd_loop, [tf.TensorSpec((None,) + X.shape[1:], tf.float32)])
-    floor_time, _ = timed(lambda: floor(rows), repeat=3)
     per_iteration = (cem_time - 2 * predict_time) / (iterations + 1)
-    per_floor = floor_time / iterations
-    print(f"[2] {name}: batch {N}, one FISTA iteration {per_iteration * 1e6:.0f} us vs one forward+backward "
-          f"{per_floor * 1e6:.0f} us: ratio {per_iteration / per_floor:.2f}x")
+    spec = [tf.TensorSpec((None,) + X.shape[1:], tf.float32)]
+    for compiled, jit in (("XLA", True), ("plain", False)):  # CEM's loop is XLA-compiled in eager style
+        floor = EagerRuntime(jit_compile=jit).compile(fwd_bwd_loop, spec)
+        per_floor = timed(lambda: floor(rows), repeat=3)[0] / iterations
+        print(f"[2] {name}: batch {N}, one FISTA iteration {per_iteration * 1e6:.0f} us vs one {compiled} "
+              f"forward+backward {per_floor * 1e6:.0f} us: ratio {per_iteration / per_floor:.2f}x")
 
 
 if __name__ == "__main__":

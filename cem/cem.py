@@ -79,6 +79,7 @@ class CEM:
             raise TypeError(f"ae_model: expected a Keras model or tf.Module (it is differentiated), got {type(ae_model).__name__}")
         self.ae_model = ae_model
         self.runtime = default_runtime(session=sess)
+        self._loop_runtime = default_runtime(session=sess, jit_compile=True)  # XLA fuses the in-graph FISTA loop
         self.predictor = Predictor(predict, self.runtime)
         self.fista = Fista(self.mode, self.kappa, self.beta, self.gamma, self.learning_rate_init,
                            self.max_iterations, self.clip, ae=None if ae_model is None else self._autoencode)
@@ -188,8 +189,11 @@ class CEM:
         """``run(consts, best, verbose) -> (*best, found)`` for this feature shape and class count."""
         key = (X.shape[1:], onehot.shape[1])
         if key not in self._programs:
-            build = self._build_round if self.predictor.differentiable else self._build_iteration
-            self._programs[key] = self.runtime.compile(build, self._signature(X, onehot, build))
+            if self.predictor.differentiable:
+                build, runtime = self._build_round, self._loop_runtime
+            else:
+                build, runtime = self._build_iteration, self.runtime
+            self._programs[key] = runtime.compile(build, self._signature(X, onehot, build))
         program = self._programs[key]
         if self.predictor.differentiable:
             return lambda consts, best, verbose: program(*consts, *best)

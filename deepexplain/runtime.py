@@ -55,11 +55,14 @@ class EagerRuntime:
     """Compiles with ``tf.function`` into one concrete function; runs it eagerly.
 
     ``trace_count`` counts the traces made by this runtime: compiling traces
-    once, running never does.
+    once, running never does. With ``jit_compile`` the function is compiled by
+    XLA, which fuses many small ops (worth it for loops of elementwise work run
+    on inputs of one shape; XLA compiles again for each new input shape).
     """
 
-    def __init__(self):
+    def __init__(self, jit_compile=False):
         self.trace_count = 0
+        self.jit_compile = jit_compile
 
     def compile(self, build, signature):
         def traced(*tensors):
@@ -68,7 +71,8 @@ class EagerRuntime:
             with graph.gradient_override_map(OVERRIDE_MAP):
                 return build(*tensors)
 
-        concrete = tf.function(traced, autograph=False).get_concrete_function(*signature)
+        function = tf.function(traced, autograph=False, jit_compile=self.jit_compile)
+        concrete = function.get_concrete_function(*signature)
         dtypes = [spec.dtype for spec in signature]
 
         def run(*arrays):
@@ -78,12 +82,13 @@ class EagerRuntime:
         return run
 
 
-def default_runtime(session=None, graph=None):
-    """The runtime for the caller's style: a session's graph, else eager execution."""
+def default_runtime(session=None, graph=None, jit_compile=False):
+    """The runtime for the caller's style: a session's graph, else eager execution
+    (``jit_compile`` applies to eager execution only)."""
     if session is not None:
         return GraphRuntime(session, graph)
     if tf.executing_eagerly():
-        return EagerRuntime()
+        return EagerRuntime(jit_compile)
     session = tf.compat.v1.get_default_session()
     if session is None:
         raise ValueError(

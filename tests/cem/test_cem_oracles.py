@@ -102,7 +102,9 @@ def test_session_style_equals_eager_style(iris, mlp, feature_range):
         assert len(graph.get_operations()) == ops  # compiled once, no ops added per call
     np.testing.assert_array_equal(session["found"], eager["found"])
     found = eager["found"]
-    np.testing.assert_allclose(session["PN"][found], eager["PN"][found], atol=1e-4)
+    # Eager style compiles the loop with XLA, which rounds differently; near the class
+    # boundary that moves a solution by a few thousandths.
+    np.testing.assert_allclose(session["PN"][found], eager["PN"][found], atol=5e-3)
     np.testing.assert_allclose(again["PN"][found], session["PN"][found])
 
 
@@ -110,9 +112,10 @@ def test_eager_explain_never_retraces(iris, mlp, feature_range):
     X, _ = iris
     cem = CEM(None, mlp, "PP", (1, 4), feature_range=feature_range, no_info_val=-1.0, max_iterations=20, c_steps=2)
     cem.explain(X[:3])
-    traces = cem.runtime.trace_count
+    traces = cem.runtime.trace_count, cem._loop_runtime.trace_count
+    assert traces[1] >= 1  # the in-graph loop was traced once
     cem.explain(X[5:12])
-    assert cem.runtime.trace_count == traces
+    assert (cem.runtime.trace_count, cem._loop_runtime.trace_count) == traces
 
 
 def test_identity_autoencoder_adds_nothing_and_a_constant_one_changes_the_solution(iris, mlp, feature_range):
