@@ -30,12 +30,14 @@ class DeepLIFT(GradientMethod):
         self._baselines = check_baseline(self.baseline, xs)
 
     def rule(self, op, grad, nonlinearity):
+        # The reference row's own upstream gradient is zero (its target weights are zero),
+        # so the rule can run on the whole batch: no slicing, no copies.
         z, y = op.inputs[0], op.outputs[0]
         z_ref, y_ref = z[-1:], y[-1:]
-        dz, dy = z[:-1] - z_ref, y[:-1] - y_ref
-        midpoint = nonlinearity.derivative((z[:-1] + z_ref) / 2, op)
-        multiplier = tf.where(tf.abs(dz) > _THRESHOLD, dy / tf.where(tf.abs(dz) > _THRESHOLD, dz, tf.ones_like(dz)), midpoint)
-        return tf.concat([grad[:-1] * multiplier, tf.zeros_like(grad[-1:])], axis=0)
+        dz = z - z_ref
+        apart = tf.abs(dz) > _THRESHOLD
+        secant = (y - y_ref) / tf.where(apart, dz, tf.ones_like(dz))
+        return grad * tf.where(apart, secant, nonlinearity.derivative((z + z_ref) / 2, op))
 
     def attribute_batch(self, model, xs, ys, batch_size):
         inputs = [np.concatenate([x, b[None]]) for x, b in zip(xs, self._baselines)]
