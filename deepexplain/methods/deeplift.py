@@ -35,9 +35,9 @@ class DeepLIFT(GradientMethod):
         z, y = op.inputs[0], op.outputs[0]
         z_ref, y_ref = z[-1:], y[-1:]
         dz = z - z_ref
-        apart = tf.abs(dz) > _THRESHOLD
-        secant = (y - y_ref) / tf.where(apart, dz, tf.ones_like(dz))
-        return grad * tf.where(apart, secant, nonlinearity.derivative((z + z_ref) / 2, op))
+        secant = tf.math.divide_no_nan(y - y_ref, dz)
+        midpoint = nonlinearity.derivative((z + z_ref) / 2, op)
+        return grad * tf.where(tf.abs(dz) > _THRESHOLD, secant, midpoint)
 
     def attribute_batch(self, model, xs, ys, batch_size):
         inputs = [np.concatenate([x, b[None]]) for x, b in zip(xs, self._baselines)]
