@@ -152,19 +152,15 @@ class Fista:
     def round(self, consts, state, predict):
         """All ``max_iterations`` steps of one c round in a ``tf.while_loop``, autodiff gradients.
 
-        Each iteration evaluates the model once on the slack and the iterate stacked
-        in one batch: the slack for the gradient, the iterate for tracking.
+        Each iteration runs the model forward and backward on the slack (for the
+        gradient) and forward only on the iterate (for tracking).
         """
-        n = tf.shape(consts.x0)[0]
         zeros = tf.zeros_like(consts.x0)
 
         def body(k, *fields):
             current = State(*fields)
-            stacked = tf.concat([model_input(self.mode, consts.x0, current.y),
-                                 model_input(self.mode, consts.x0, current.adv)], 0)
-            probs = predict(stacked)
-            probs_y, probs_adv = probs[:n], probs[n:]
-            current = self.track(consts, current, probs_adv)
+            current = self.track(consts, current, predict(model_input(self.mode, consts.x0, current.adv)))
+            probs_y = predict(model_input(self.mode, consts.x0, current.y))
             grad = self.graph_gradient(self.smooth_loss(consts, current.y, probs_y), current.y)
             return (k + 1,) + tuple(self.step(consts, current, k, grad, zeros))
 
