@@ -23,7 +23,9 @@ from deepexplain.runtime import default_runtime
 from deepexplain.validation import as_float_array, positive_float, positive_int
 
 from .fista import BIG, Constants, Fista, State, hinge, model_input
-from .predictor import Predictor, call_model, is_differentiable
+from deepexplain.targets import call_model, is_tensorflow_model
+
+from .predictor import Predictor
 from .validation import choice, feature_bounds, increasing_pair, instance_shape, non_negative_float, pair, per_feature
 
 MODES = ("PN", "PP")
@@ -75,7 +77,7 @@ class CEM:
         self.clip = increasing_pair("clip", clip)
         self.update_num_grad = positive_int("update_num_grad", update_num_grad)
         self.no_info_val = None if no_info_val is None else per_feature("no_info_val", no_info_val, features)
-        if ae_model is not None and not is_differentiable(ae_model):
+        if ae_model is not None and not is_tensorflow_model(ae_model):
             raise TypeError(f"ae_model: expected a Keras model or tf.Module (it is differentiated), got {type(ae_model).__name__}")
         self.ae_model = ae_model
         self.runtime = default_runtime(session=sess)

@@ -7,17 +7,8 @@ gradients come from autodiff. Any other callable is a black box.
 import numpy as np
 import tensorflow as tf
 
-from deepexplain.targets import _is_keras_layer
+from deepexplain.targets import call_model, is_tensorflow_model
 from deepexplain.validation import describe
-
-
-def is_differentiable(model):
-    return _is_keras_layer(model) or isinstance(model, (tf.Module, tf.types.experimental.PolymorphicFunction))
-
-
-def call_model(model, x):
-    """``model(x)`` on a tensor, in inference mode for Keras models."""
-    return model(x, training=False) if _is_keras_layer(model) else model(x)
 
 
 def check_probabilities(name, probs, n_rows):
@@ -47,7 +38,7 @@ class Predictor:
         self.model = model
         self.name = name
         self.runtime = runtime
-        self.differentiable = is_differentiable(model)
+        self.differentiable = is_tensorflow_model(model)
         self._compiled = {}
 
     def tensor(self, x):

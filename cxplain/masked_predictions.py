@@ -10,16 +10,12 @@ import numpy as np
 import tensorflow as tf
 
 from deepexplain.batching import row_slices
-from deepexplain.targets import _is_keras_layer
+from deepexplain.targets import call_model, is_tensorflow_model
 
 from .style import runtime
 
 ROWS_PER_CALL = 8192
 """Reduced copies passed to the explained model per call."""
-
-
-def is_tensorflow_model(model):
-    return _is_keras_layer(model) or isinstance(model, tf.Module)
 
 
 def prediction_function(model):
@@ -36,10 +32,6 @@ def prediction_function(model):
 def _as_rows(output):
     """Model output as a 2-D float array/tensor ``(n, outputs)``."""
     return output[:, None] if len(output.shape) == 1 else output
-
-
-def _call_keras(model, x):
-    return model(x, training=False) if _is_keras_layer(model) else model(x)
 
 
 class MaskedPredictor:
@@ -63,7 +55,7 @@ class MaskedPredictor:
 
     def _build_with_model(self, x):
         def predict(rows):
-            return tf.cast(_as_rows(_call_keras(self.model, self._model_input(rows))), tf.float32)
+            return tf.cast(_as_rows(call_model(self.model, self._model_input(rows))), tf.float32)
 
         full = predict(x)
         masked = predict(self._reduced_rows(x))

@@ -18,13 +18,24 @@ def strip_softmax(output):
     return tensor.op.inputs[0] if tensor.op.type == "Softmax" else output
 
 
-def _is_keras_layer(model):
+def is_keras_model(model):
+    """Whether ``model`` is a Keras 3 or tf_keras layer or model."""
     import keras
 
     if isinstance(model, keras.layers.Layer):
         return True
     tf_keras = sys.modules.get("tf_keras")
     return tf_keras is not None and isinstance(model, tf_keras.layers.Layer)
+
+
+def is_tensorflow_model(model):
+    """Whether ``model`` can be called on tensors inside a compiled function (and differentiated)."""
+    return is_keras_model(model) or isinstance(model, (tf.Module, tf.types.experimental.PolymorphicFunction))
+
+
+def call_model(model, inputs):
+    """``model(inputs)`` on tensors, in inference mode (``training=False``) for Keras models."""
+    return model(inputs, training=False) if is_keras_model(model) else model(inputs)
 
 
 class TensorTarget:
@@ -61,7 +72,7 @@ class ModelTarget:
     def __call__(self, inputs):
         self.inputs = list(inputs)
         args = inputs if len(inputs) > 1 else inputs[0]
-        output = self.model(args, training=False) if _is_keras_layer(self.model) else self.model(args)
+        output = call_model(self.model, args)
         if isinstance(output, (list, tuple, dict)):
             raise TypeError(
                 f"T: expected a model with a single output tensor, got a {type(output).__name__} of outputs; "

@@ -10,7 +10,7 @@ from tf_keras.api._v1.keras import backend as K
 
 import deepexplain
 from deepexplain import DeepExplain
-from networks import EagerStyle, GraphStyle, quiet, simpler_model
+from networks import quiet, simpler_model
 
 XS = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
 
