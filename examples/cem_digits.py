@@ -1,7 +1,10 @@
 """CEM on sklearn's 8x8 digits: a small CNN, an autoencoder, PN and PP plotted as images.
 
-Run: python examples/cem_digits.py   (writes cem_digits.png)
+Run: python examples/cem_digits.py [out]   (writes out/cem_digits.png)
 """
+import sys
+from pathlib import Path
+
 import keras
 import matplotlib
 
@@ -54,15 +57,18 @@ def plot(pn, pp, path="cem_digits.png"):
     return fig
 
 
-def main(path="cem_digits.png"):
+def main(directory=Path("out")):
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "cem_digits.png"
     X, cnn, ae = train()
     instances = [0, 1, 3, 4]
     pn, pp = explain(X, cnn, ae, instances, "PN"), explain(X, cnn, ae, instances, "PP")
     for mode, result in (("PN", pn), ("PP", pp)):
         print(mode, "found", result["found"], "classes", result["X_pred"], "->", result[f"{mode}_pred"])
-    return plot(pn, pp, path)
+    figure = plot(pn, pp, path)
+    print(f"saved {path}")
+    return figure
 
 
 if __name__ == "__main__":
-    main()
-    print("saved cem_digits.png")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out"))
