@@ -6,7 +6,7 @@ returns one attribution array per input. Methods never branch on the runtime.
 """
 import numpy as np
 
-from ..batching import row_slices, rows_per_call
+from ..batching import DEFAULT_ROWS, row_slices, rows_per_call
 from ..validation import as_float_array
 
 
@@ -20,12 +20,16 @@ class AttributionMethod:
     def check(self, xs):
         """Validate method parameters against the data (shapes of baselines, windows, ...)."""
 
+    def samples_per_chunk(self, batch_size, n_samples):
+        """How many samples ``attribute_batch`` handles at once: ``batch_size``, or all."""
+        return batch_size or n_samples
+
     def attribute(self, model, xs, ys, batch_size):
-        """Attributions for all samples, computed ``batch_size`` samples at a time."""
+        """Attributions for all samples, computed a chunk of samples at a time."""
         n = len(ys)
         chunks = [
             self.attribute_batch(model, [x[rows] for x in xs], ys[rows], batch_size)
-            for rows in row_slices(n, batch_size or n)
+            for rows in row_slices(n, self.samples_per_chunk(batch_size, n))
         ]
         return [np.concatenate(parts) for parts in zip(*chunks)]
 
@@ -45,6 +49,10 @@ class PerturbationMethod(AttributionMethod):
 
     def __init__(self, progress=True):
         self.progress = progress
+
+    def samples_per_chunk(self, batch_size, n_samples):
+        """Without ``batch_size``, at most ``DEFAULT_ROWS`` samples: their bookkeeping grows with the copies."""
+        return batch_size or min(n_samples, DEFAULT_ROWS)
 
     def masked_outputs(self, model, xs, ys, masks, copies, batch_size):
         """``(n, copies)`` target values: entry ``(i, c)`` is ``T(xs[i] ⊙ masks(c))``.
