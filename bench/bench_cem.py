@@ -8,7 +8,6 @@
 Run: python bench/bench_cem.py
 """
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,6 +18,7 @@ from sklearn.datasets import load_digits, load_iris
 
 from cem import CEM
 from deepexplain.runtime import EagerRuntime
+from timing import best_time
 
 N = 32
 
@@ -37,25 +37,15 @@ def standardised(loader):
     return ((X - X.mean(0)) / (X.std(0) + 1e-6)).astype(np.float32), y
 
 
-def timed(fn, repeat=1):
-    """``(best time of repeat calls, last output)``, after one warm-up call that compiles."""
-    out = fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
-
-
 def batching():
     X, y = standardised(load_iris)
     model = mlp(X, y, [16])
     cem = CEM(None, model, "PN", (1, 4), feature_range=(X.min(0) - .1, X.max(0) + .1), no_info_val=-1.,
               max_iterations=200, c_steps=5, c_init=1., learning_rate_init=5e-2)
     rows = X[np.linspace(0, len(X) - 1, N).astype(int)]
-    batch_time, batch = timed(lambda: cem.explain(rows), repeat=3)
-    single_time, singles = timed(lambda: [cem.explain(rows[i:i + 1]) for i in range(N)], repeat=3)
+    batch_time = best_time(lambda: cem.explain(rows))
+    single_time = best_time(lambda: [cem.explain(rows[i:i + 1]) for i in range(N)])
+    batch, singles = cem.explain(rows), [cem.explain(rows[i:i + 1]) for i in range(N)]
     found = np.array([s["found"][0] for s in singles])
     pn = np.concatenate([s["PN"] if s["PN"] is not None else np.full((1, 4), np.nan) for s in singles])
     both = found & batch["found"]
@@ -74,8 +64,8 @@ def floor_vs_iteration(name, X, y, hidden, iterations=300):
     rows = X[:N]
     cem = CEM(None, model, "PN", (1,) + X.shape[1:], no_info_val=float(X.min()), max_iterations=iterations,
               c_steps=1, feature_range=(X.min() - 1, X.max() + 1))
-    cem_time, _ = timed(lambda: cem.explain(rows), repeat=5)
-    predict_time, _ = timed(lambda: cem.predictor(rows), repeat=5)  # explain's two predict calls
+    cem_time = best_time(lambda: cem.explain(rows), repeats=5)
+    predict_time = best_time(lambda: cem.predictor(rows), repeats=5)  # explain's two predict calls
 
     def fwd_bwd_loop(x):
         def body(k, acc):
@@ -87,7 +77,7 @@ def floor_vs_iteration(name, X, y, hidden, iterations=300):
     spec = [tf.TensorSpec((None,) + X.shape[1:], tf.float32)]
     for compiled, jit in (("XLA", True), ("plain", False)):  # CEM's loop is XLA-compiled in eager style
         floor = EagerRuntime(jit_compile=jit).compile(fwd_bwd_loop, spec)
-        per_floor = timed(lambda: floor(rows), repeat=5)[0] / iterations
+        per_floor = best_time(lambda: floor(rows), repeats=5) / iterations
         print(f"[2] {name}: batch {N}, one FISTA iteration {per_iteration * 1e6:.0f} us vs one {compiled} "
               f"forward+backward {per_floor * 1e6:.0f} us: ratio {per_iteration / per_floor:.2f}x")
 

@@ -22,17 +22,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 
 import deepexplain  # noqa: E402
 from cxplain import CXPlain, MLPModelBuilder, UNetModelBuilder, ZeroMasking  # noqa: E402
-
-
-def best_of(function, repeats=3):
-    """The fastest of ``repeats`` timed calls (after one warm-up call), in seconds."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_time  # noqa: E402
 
 
 def digits(size):
@@ -67,8 +57,8 @@ def masked_predictions_vs_loop(explainer, X, cnn):
         return np.stack(outputs, axis=1)
 
     np.testing.assert_allclose(explainer.masked_predictions(X)[1], per_feature(), atol=1e-5)
-    batched = best_of(lambda: explainer.masked_predictions(X))
-    looped = best_of(per_feature)
+    batched = best_time(lambda: explainer.masked_predictions(X))
+    looped = best_time(per_feature)
     print(f"masked predictions, 1000 images x 64 pixels: batched {batched:.3f} s, "
           f"one model call per feature {looped:.3f} s, speed-up {looped / batched:.1f}x (target >= 10x)")
 
@@ -79,7 +69,7 @@ def explain_vs_occlusion(size):
     explainer = CXPlain(cnn, MLPModelBuilder(num_epochs=10), ZeroMasking(), "categorical_crossentropy", progress=False)
     if size == 8:
         masked_predictions_vs_loop(explainer, X, cnn)
-    occlusion = best_of(lambda: deepexplain.explain("occlusion", cnn, X, window_shape=(1, 1, 1), progress=False,
+    occlusion = best_time(lambda: deepexplain.explain("occlusion", cnn, X, window_shape=(1, 1, 1), progress=False,
                                                     logits=False), repeats=1)
     masked_data = explainer.masked_predictions(X)
     for builder in (MLPModelBuilder(num_epochs=10), UNetModelBuilder(num_epochs=10)):
@@ -88,7 +78,7 @@ def explain_vs_occlusion(size):
         start = time.perf_counter()
         explainer.explain(X)
         first = time.perf_counter() - start
-        explain = best_of(lambda: explainer.explain(X))
+        explain = best_time(lambda: explainer.explain(X))
         print(f"explain 1000 {size}x{size} images with {type(builder).__name__}: CXPlain {explain:.4f} s "
               f"(first call, compiling: {first:.3f} s), occlusion window 1 {occlusion:.3f} s, "
               f"speed-up {occlusion / explain:.0f}x (first call {occlusion / first:.1f}x; target >= 50x)")

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import deepexplain  # noqa: E402
+from timing import best_time  # noqa: E402
 
 
 def cnn():
@@ -33,16 +34,6 @@ def cnn():
         keras.layers.Dense(64, activation="relu"),
         keras.layers.Dense(10),
     ])
-
-
-def best_time(fn, repeats):
-    fn()  # warm up (compilation, first allocation)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report(name, ours, floor, target):
