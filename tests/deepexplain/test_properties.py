@@ -108,3 +108,26 @@ def test_ys_is_additive_and_equals_masking_t(method):
     np.testing.assert_allclose(style.explain(method, model, xs, ys=0 * first, **params), 0 * a, atol=1e-7)
     masked = style.explain(method, lambda x: model(x) * first[:1], xs, **params)
     np.testing.assert_allclose(masked, a, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+def test_plain_gradients_of_every_nonlinearity_match_tensorflow(act):
+    # Ops created inside the context go through DeepExplainGrad; without a method rule it
+    # must give TensorFlow's own gradient. The derivative table (used at DeepLIFT's
+    # midpoints) must agree with it too.
+    from deepexplain.overrides import NONLINEARITIES
+
+    x = tf.constant(np.linspace(-8, 8, 41, dtype=np.float32)[None])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = ACTIVATIONS[act](x)
+    expected = tape.gradient(y, x).numpy()
+    np.testing.assert_allclose(EagerStyle().explain("saliency", ACTIVATIONS[act], x.numpy()), np.abs(expected), rtol=1e-5, atol=1e-6)
+
+    graph = tf.Graph()
+    with graph.as_default():
+        features = tf.constant(x.numpy())
+        op = ACTIVATIONS[act](features).op
+        derivative = NONLINEARITIES[op.type].derivative(features, op)
+        with tf.compat.v1.Session(graph=graph) as sess:
+            np.testing.assert_allclose(sess.run(derivative), expected, rtol=1e-5, atol=1e-6)
