@@ -5,7 +5,7 @@ compiled eager explainer) is stamped with the gradient type ``DeepExplainGrad``.
 That one registered gradient dispatches to the rule of the method that is
 building gradients at the moment (held in a context variable, so concurrent
 explainers in other threads never see each other's rule); with no rule active
-it returns the ordinary derivative, so training inside the context still works.
+it returns TensorFlow's own gradient, so training inside the context still works.
 
 Ancona et al., "Towards better understanding of gradient-based attribution
 methods for deep neural networks", ICLR 2018.
@@ -20,73 +20,33 @@ GRADIENT_NAME = "DeepExplainGrad"
 
 
 class Nonlinearity(NamedTuple):
-    """An elementwise op type, its derivative ``f'(x)`` for the op ``op``, and its
-    ordinary gradient ``grad · f'`` as TensorFlow's fused kernel (``tf.raw_ops``)."""
+    """An elementwise op type and its ordinary gradient ``grad · f'(x)``, by
+    TensorFlow's own fused kernel (``tf.raw_ops``)."""
 
     op_type: str
-    derivative: Callable
     gradient: Callable
 
 
-def _leaky_relu_derivative(x, op):
-    return tf.where(x > 0, tf.ones_like(x), tf.cast(op.get_attr("alpha"), x.dtype) * tf.ones_like(x))
-
-
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
 _raw = tf.raw_ops
 
 NONLINEARITIES = {
     n.op_type: n
     for n in [
-        Nonlinearity(
-            "Relu",
-            lambda x, op: tf.cast(x > 0, x.dtype),
-            lambda op, grad: _raw.ReluGrad(gradients=grad, features=op.outputs[0]),
-        ),
-        Nonlinearity(
-            "Relu6",
-            lambda x, op: tf.cast((x > 0) & (x < 6), x.dtype),
-            lambda op, grad: _raw.Relu6Grad(gradients=grad, features=op.inputs[0]),
-        ),
+        Nonlinearity("Relu", lambda op, grad: _raw.ReluGrad(gradients=grad, features=op.outputs[0])),
+        Nonlinearity("Relu6", lambda op, grad: _raw.Relu6Grad(gradients=grad, features=op.inputs[0])),
         Nonlinearity(
             "LeakyRelu",
-            _leaky_relu_derivative,
             lambda op, grad: _raw.LeakyReluGrad(gradients=grad, features=op.inputs[0], alpha=op.get_attr("alpha")),
         ),
-        Nonlinearity(
-            "Elu",
-            lambda x, op: tf.where(x > 0, tf.ones_like(x), tf.exp(tf.minimum(x, 0.0))),
-            lambda op, grad: _raw.EluGrad(gradients=grad, outputs=op.outputs[0]),
-        ),
-        Nonlinearity(
-            "Selu",
-            lambda x, op: _SELU_SCALE * tf.where(x >= 0, tf.ones_like(x), _SELU_ALPHA * tf.exp(tf.minimum(x, 0.0))),
-            lambda op, grad: _raw.SeluGrad(gradients=grad, outputs=op.outputs[0]),
-        ),
-        Nonlinearity(
-            "Sigmoid",
-            lambda x, op: tf.sigmoid(x) * (1.0 - tf.sigmoid(x)),
-            lambda op, grad: _raw.SigmoidGrad(y=op.outputs[0], dy=grad),
-        ),
-        Nonlinearity(
-            "Tanh",
-            lambda x, op: 1.0 - tf.square(tf.tanh(x)),
-            lambda op, grad: _raw.TanhGrad(y=op.outputs[0], dy=grad),
-        ),
-        Nonlinearity(
-            "Softplus",
-            lambda x, op: tf.sigmoid(x),
-            lambda op, grad: _raw.SoftplusGrad(gradients=grad, features=op.inputs[0]),
-        ),
-        Nonlinearity(
-            "Softsign",
-            lambda x, op: 1.0 / tf.square(1.0 + tf.abs(x)),
-            lambda op, grad: _raw.SoftsignGrad(gradients=grad, features=op.inputs[0]),
-        ),
+        Nonlinearity("Elu", lambda op, grad: _raw.EluGrad(gradients=grad, outputs=op.outputs[0])),
+        Nonlinearity("Selu", lambda op, grad: _raw.SeluGrad(gradients=grad, outputs=op.outputs[0])),
+        Nonlinearity("Sigmoid", lambda op, grad: _raw.SigmoidGrad(y=op.outputs[0], dy=grad)),
+        Nonlinearity("Tanh", lambda op, grad: _raw.TanhGrad(y=op.outputs[0], dy=grad)),
+        Nonlinearity("Softplus", lambda op, grad: _raw.SoftplusGrad(gradients=grad, features=op.inputs[0])),
+        Nonlinearity("Softsign", lambda op, grad: _raw.SoftsignGrad(gradients=grad, features=op.inputs[0])),
     ]
 }
-"""The op types whose gradient a method may replace, with their derivatives and gradients."""
+"""The op types whose gradient a method may replace, with their ordinary gradients."""
 
 OVERRIDE_MAP = {op_type: GRADIENT_NAME for op_type in NONLINEARITIES}
 
