@@ -4,8 +4,9 @@ Model: a small CNN on 28x28x1 inputs (random weights: speed does not depend on
 training), batch 256. The floor of the gradient methods is one batched
 forward+backward of the same target written by hand with tf.GradientTape in a
 tf.function; the floor of the perturbation methods is one batched forward pass
-over all the masked copies they need. Each figure is the best of several
-repeats, to see through the noise of a shared machine.
+over all the masked copies they need. A method and its floor are timed
+alternately and each figure is the best of several repeats, to see through the
+noise of a shared machine.
 
     python bench/bench_deepexplain.py [--repeats 5]
 """
@@ -20,7 +21,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import deepexplain  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import paired_best_times  # noqa: E402
 
 
 def cnn():
@@ -37,6 +38,7 @@ def cnn():
 
 
 def report(name, ours, floor, target):
+    """Print our time, the floor's and their ratio against the target."""
     ratio = ours / floor
     verdict = "ok" if ratio <= target else "ABOVE TARGET"
     print(f"{name:<34} {ours * 1e3:9.1f} ms   floor {floor * 1e3:9.1f} ms   ratio {ratio:5.2f}  (target <= {target})  {verdict}")
@@ -63,8 +65,8 @@ def main():
     def forward(x):
         return model(x, training=False)
 
-    floor = best_time(lambda: forward_backward(x_tensor, y_tensor).numpy(), args.repeats)
-    print(f"floor: one forward+backward of a batch of 256: {floor * 1e3:.1f} ms\n")
+    def floor():
+        forward_backward(x_tensor, y_tensor).numpy()
 
     for method, target, params in [
         ("saliency", 1.1, {}),
@@ -73,11 +75,16 @@ def main():
         ("deeplift", 1.3, {}),
     ]:
         explainer = deepexplain.get_explainer(method, model, **params)
-        report(method, best_time(lambda: explainer.run(xs, ys), args.repeats), floor, target)
+        report(method, *reversed(paired_best_times(floor, lambda: explainer.run(xs, ys), args.repeats)), target)
 
     explainer = deepexplain.get_explainer("intgrad", model, steps=50)
-    ours = best_time(lambda: explainer.run(xs, ys, batch_size=256), max(1, args.repeats // 2))
-    report("intgrad (steps=50) vs 50 floors", ours, 50 * floor, 1.1)
+
+    def fifty_floors():
+        for _ in range(50):
+            floor()
+
+    ours = paired_best_times(fifty_floors, lambda: explainer.run(xs, ys, batch_size=256), max(1, args.repeats // 2))
+    report("intgrad (steps=50) vs 50 floors", ours[1], ours[0], 1.1)
 
     image, label = xs[:1], ys[:1]
     for method, params, copies in [
@@ -85,9 +92,10 @@ def main():
         ("shapley_sampling", {"samples": 10, "seed": 0}, 10 * (28 * 28 - 1) + 2),
     ]:
         masked = tf.constant(np.repeat(image, copies, axis=0))
-        floor_forward = best_time(lambda: forward(masked).numpy(), args.repeats)
         explainer = deepexplain.get_explainer(method, model, progress=False, **params)
-        ours = best_time(lambda: explainer.run(image, label, batch_size=copies), args.repeats)
+        floor_forward, ours = paired_best_times(
+            lambda: forward(masked).numpy(), lambda: explainer.run(image, label, batch_size=copies), args.repeats
+        )
         report(f"{method} ({copies} masked copies)", ours, floor_forward, 1.5)
 
     print()

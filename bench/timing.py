@@ -15,3 +15,16 @@ def best_time(function, repeats=3):
         function()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def paired_best_times(first, second, repeats=5):
+    """The best times of ``first`` and ``second`` (seconds), timed alternately so that a
+    machine whose speed drifts during the run affects both alike."""
+    first(), second()
+    times = ([], [])
+    for _ in range(repeats):
+        for function, spent in zip((first, second), times):
+            start = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
