@@ -2,9 +2,10 @@
 
 Each nonlinearity ``y = f(z)`` passes back ``grad · Δy / Δz``, the differences
 taken against the reference activations that the baseline produces; where
-``|Δz| ≤ 1e-5``, the limit of ``Δy/Δz``, the ordinary gradient ``f'(z)``. The attribution is
-``(x − baseline) ⊙`` the modified gradient, and sums to ``T(x) − T(baseline)``
-on networks of linear layers and supported nonlinearities.
+``|Δz| ≤ 1e-5`` it passes back the ordinary gradient ``grad · f'(z)``, the limit
+of that ratio. The attribution is ``(x − baseline) ⊙`` the modified gradient,
+and sums to ``T(x) − T(baseline)`` on networks of linear layers and supported
+nonlinearities.
 
 The reference activations are computed in the same pass: the baseline is
 appended to every batch as one extra row, so each nonlinearity sees its
