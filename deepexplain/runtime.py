@@ -20,13 +20,13 @@ Both build under ``gradient_override_map(OVERRIDE_MAP)`` so that every supported
 nonlinearity created by ``build`` (a Keras model called on the new tensors, for
 instance) carries the DeepExplain gradient.
 """
-import numpy as np
 import tensorflow as tf
 
 from .overrides import OVERRIDE_MAP
 
 
-def _is_graph_tensor(value):
+def is_graph_tensor(value):
+    """Whether ``value`` is a symbolic tensor of a graph (not an eager tensor)."""
     return isinstance(value, tf.Tensor) and not hasattr(value, "numpy")
 
 
@@ -40,7 +40,7 @@ class GraphRuntime:
     def compile(self, build, signature):
         with self.graph.as_default(), self.graph.gradient_override_map(OVERRIDE_MAP):
             feeds = [
-                spec if _is_graph_tensor(spec) else tf.compat.v1.placeholder(spec.dtype, spec.shape, name=spec.name)
+                spec if is_graph_tensor(spec) else tf.compat.v1.placeholder(spec.dtype, spec.shape, name=spec.name)
                 for spec in signature
             ]
             outputs = build(*feeds)
@@ -96,8 +96,3 @@ def default_runtime(session=None, graph=None, jit_compile=False):
             "(pass session=..., e.g. tf_keras.api._v1.keras.backend.get_session())"
         )
     return GraphRuntime(session, graph)
-
-
-def float_spec(array, name=None):
-    """A float32 ``TensorSpec`` shaped like ``array`` with a free batch dimension."""
-    return tf.TensorSpec([None] + list(np.shape(array)[1:]), tf.float32, name=name)

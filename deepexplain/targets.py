@@ -7,6 +7,7 @@ import sys
 
 import tensorflow as tf
 
+from .runtime import is_graph_tensor
 from .validation import describe
 
 
@@ -64,13 +65,11 @@ class ModelTarget:
     def __init__(self, model, logits=True):
         self.model = model
         self.logits = logits
-        self.inputs = None
 
     def signature(self, xs):
         return [tf.TensorSpec([None] + list(x.shape[1:]), tf.float32, name=f"input_{i}") for i, x in enumerate(xs)]
 
     def __call__(self, inputs):
-        self.inputs = list(inputs)
         args = inputs if len(inputs) > 1 else inputs[0]
         output = call_model(self.model, args)
         if isinstance(output, (list, tuple, dict)):
@@ -82,18 +81,14 @@ class ModelTarget:
         return strip_softmax(output) if self.logits else output
 
 
-def _is_graph_tensor(value):
-    return isinstance(value, tf.Tensor) and not hasattr(value, "numpy")
-
-
 def make_target(T, X, graph_style, logits=True):
     """The target for ``T`` (a graph tensor or a model) and ``X`` (its input tensors)."""
-    if _is_graph_tensor(T):
+    if is_graph_tensor(T):
         if not graph_style:
             raise TypeError("T: a graph tensor needs a DeepExplain(session=...) context; in eager code pass the model itself")
         inputs = list(X) if isinstance(X, (list, tuple)) else [X]
         for i, x in enumerate(inputs):
-            if not _is_graph_tensor(x):
+            if not is_graph_tensor(x):
                 label = "X" if not isinstance(X, (list, tuple)) else f"X[{i}]"
                 raise TypeError(f"{label}: expected a tf.Tensor of the graph T belongs to, got {describe(x)}")
             if x.graph is not T.graph:
