@@ -1,10 +1,11 @@
-"""The model as a method sees it: two compiled functions on NumPy batches.
+"""The model as a method sees it: a compiled function on NumPy batches.
 
 * ``gradients(inputs, weights)``: ``∂ Σ(T·weights) / ∂ inputs`` under the method's
-  gradient rule, one array per input;
-* ``outputs(inputs, weights)``: ``Σ_{non-batch} T·weights``, one value per row.
+  gradient rule, one array per input (gradient methods);
+* ``outputs(inputs, weights)``: ``Σ_{non-batch} T·weights``, one value per row
+  (perturbation methods).
 
-Each is compiled on first use, once, by the runtime of the explainer.
+``compile`` builds the one a method needs, once, with the explainer's runtime.
 """
 import warnings
 
@@ -33,8 +34,7 @@ class CompiledModel:
         self.method = method
         self.signature = list(signature)
         self.output_shape = None
-        self._gradients = None
-        self._outputs = None
+        self._run = None
 
     def _output(self, inputs):
         output = self.target(inputs)
@@ -74,28 +74,14 @@ class CompiledModel:
                 stacklevel=5,
             )
 
-    def _weight_spec(self):
-        return tf.TensorSpec(None, tf.float32, name="target_weights")
-
     def compile(self):
-        """Build the function the method needs now, so that ``output_shape`` is known."""
-        if self.method.needs_gradients:
-            self.gradients_fn()
-        else:
-            self.outputs_fn()
-
-    def gradients_fn(self):
-        if self._gradients is None:
-            self._gradients = self.runtime.compile(self._build_gradients, self.signature + [self._weight_spec()])
-        return self._gradients
-
-    def outputs_fn(self):
-        if self._outputs is None:
-            self._outputs = self.runtime.compile(self._build_outputs, self.signature + [self._weight_spec()])
-        return self._outputs
+        """Build the one function the method needs (gradients or outputs); sets ``output_shape``."""
+        build = self._build_gradients if self.method.needs_gradients else self._build_outputs
+        weights = tf.TensorSpec(None, tf.float32, name="target_weights")
+        self._run = self.runtime.compile(build, self.signature + [weights])
 
     def gradients(self, inputs, weights):
-        return list(self.gradients_fn()(*inputs, weights))
+        return list(self._run(*inputs, weights))
 
     def outputs(self, inputs, weights):
-        return self.outputs_fn()(*inputs, weights)
+        return self._run(*inputs, weights)
