@@ -21,9 +21,14 @@ setup(
         "h5py>=3",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "scikit-learn>=1.3",
+        "click>=8.1",
     ],
     extras_require={
-        "examples": ["scikit-learn>=1.3"],
-        "test": ["pytest>=7", "scikit-learn>=1.3"],
+        "dask": ["dask[distributed]>=2024.1"],
+        "examples": [],
+        "bench": ["shap>=0.45", "lime>=0.2", "dask[distributed]>=2024.1"],
+        "test": ["pytest>=7", "dask[distributed]>=2024.1"],
     },
+    entry_points={"console_scripts": ["deepexplain=deepexplain.cli:main"]},
 )
