@@ -1,0 +1,145 @@
+"""Predictor: every kind of model gives the same batched float64 predictions."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deepexplain.explainable.prediction import Predictor, default_batch_size
+
+RNG = np.random.default_rng(0)
+W1 = RNG.normal(size=(4, 5)).astype(np.float32)
+B1 = RNG.normal(size=5).astype(np.float32)
+W2 = RNG.normal(size=(5, 3)).astype(np.float32)
+X = RNG.normal(size=(37, 4)).astype(np.float32)
+
+
+def numpy_mlp(x):
+    hidden = np.maximum(np.asarray(x, np.float64) @ W1 + B1, 0)
+    logits = hidden @ W2
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def keras_mlp(keras):
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(5, activation="relu"),
+        keras.layers.Dropout(0.5),  # inference mode: no effect
+        keras.layers.Dense(3, use_bias=False, activation="softmax"),
+    ])
+    model.layers[0].set_weights([W1, B1])
+    model.layers[2].set_weights([W2])
+    return model
+
+
+class ModuleMLP(tf.Module):
+    def __init__(self):
+        super().__init__()
+        self.w1, self.b1, self.w2 = tf.Variable(W1), tf.Variable(B1), tf.Variable(W2)
+
+    def __call__(self, x):
+        return tf.nn.softmax(tf.matmul(tf.nn.relu(tf.matmul(x, self.w1) + self.b1), self.w2))
+
+
+def make_model(kind):
+    if kind == "keras3":
+        import keras
+
+        return keras_mlp(keras)
+    if kind == "tf_keras":
+        import tf_keras
+
+        return keras_mlp(tf_keras)
+    if kind == "module":
+        return ModuleMLP()
+    return numpy_mlp
+
+
+@pytest.mark.parametrize("kind", ["keras3", "tf_keras", "module", "callable"])
+def test_every_model_kind_gives_the_model_output(kind):
+    predictor = Predictor(make_model(kind), batch_size=8)
+    output = predictor(X)
+    assert output.dtype == np.float64 and output.shape == (37, 3)
+    assert predictor.n_outputs == 3
+    np.testing.assert_allclose(output, numpy_mlp(X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["keras3", "tf_keras", "module"])
+def test_tensorflow_models_are_traced_once_over_calls(kind):
+    predictor = Predictor(make_model(kind), batch_size=5)
+    for n in (1, 7, 37, 3):
+        predictor(X[:n])
+    assert predictor.trace_count == 1
+
+
+@pytest.mark.parametrize("kind", ["keras3", "callable"])
+def test_batched_equals_unbatched(kind):
+    model = make_model(kind)
+    whole = Predictor(model, batch_size=1000)(X)
+    for batch_size in (1, 4, 36):
+        np.testing.assert_allclose(Predictor(model, batch_size=batch_size)(X), whole, rtol=1e-6, atol=1e-7)
+
+
+def test_sklearn_uses_predict_proba_then_predict():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    data, labels = load_iris(return_X_y=True)
+    classifier = LogisticRegression(max_iter=500).fit(data, labels)
+    np.testing.assert_allclose(Predictor(classifier, batch_size=16)(data), classifier.predict_proba(data), rtol=1e-12)
+    regressor = LinearRegression().fit(data[:, :3], data[:, 3])
+    output = Predictor(regressor, batch_size=16)(data[:, :3])
+    assert output.shape == (150, 1)
+    np.testing.assert_allclose(output[:, 0], regressor.predict(data[:, :3]), rtol=1e-12)
+
+
+def test_stream_builds_only_one_chunk_of_rows_at_a_time():
+    built = []
+
+    def make_rows(start, stop):
+        built.append(stop - start)
+        return X[np.arange(start, stop) % len(X)]
+
+    predictor = Predictor(numpy_mlp, batch_size=10)
+    chunks = list(predictor.stream(95, make_rows))
+    assert max(built) == 10 and sum(built) == 95
+    assert [(s.start, s.stop) for s, _ in chunks][-1] == (90, 95)
+    stacked = np.concatenate([p for _, p in chunks])
+    np.testing.assert_allclose(stacked, numpy_mlp(X[np.arange(95) % len(X)]))
+
+
+def test_default_batch_size_is_bounded_by_rows_and_bytes():
+    assert default_batch_size(4 * 30) == 8192
+    assert default_batch_size(224 * 224 * 3 * 4) < 200
+    assert default_batch_size(10**12) == 1
+
+
+def test_list_of_strings_goes_to_a_callable():
+    predictor = Predictor(lambda texts: np.array([len(t) for t in texts]), batch_size=2)
+    np.testing.assert_array_equal(predictor(["a", "abc", "", "ab", "x"])[:, 0], [1, 3, 0, 2, 1])
+
+
+def test_errors_name_the_parameter():
+    with pytest.raises(TypeError, match="model: expected a Keras model"):
+        Predictor(42)
+    with pytest.raises(ValueError, match="batch_size"):
+        Predictor(numpy_mlp, batch_size=0)
+    with pytest.raises(ValueError, match="model: expected one prediction per row"):
+        Predictor(lambda x: np.ones(3))(X)
+    with pytest.raises(TypeError, match="model: expected numeric predictions"):
+        Predictor(lambda x: np.array(["a"] * len(x)))(X)
+    with pytest.raises(ValueError, match="X: expected at least one row"):
+        Predictor(numpy_mlp)(X[:0])
+
+
+@pytest.mark.session
+def test_session_style_tf_keras_model():
+    import tf_keras
+
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        model = keras_mlp(tf_keras)
+        predictor = Predictor(model, batch_size=8, session=session)
+        np.testing.assert_allclose(predictor(X), numpy_mlp(X), rtol=1e-5, atol=1e-6)
+        ops = len(graph.get_operations())
+        predictor(X[:5])
+        assert len(graph.get_operations()) == ops
