@@ -62,3 +62,12 @@ def positive_float(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number > 0, got {describe(value)}")
     return float(value)
+
+
+def random_generator(name, value):
+    """A NumPy ``Generator`` from ``value``: None (fresh entropy), an int ≥ 0 or a Generator."""
+    if value is None or isinstance(value, np.random.Generator):
+        return np.random.default_rng(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected None, a non-negative integer or a numpy Generator, got {describe(value)}")
+    return np.random.default_rng(int(value))
