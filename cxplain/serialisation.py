@@ -91,20 +91,21 @@ def save(explainer, directory, overwrite=False):
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
 
 
-def _read_config(directory):
-    path = directory / CONFIG_FILE
-    if not path.is_file() or not (directory / WEIGHTS_FILE).is_file():
-        raise ValueError(f"directory: expected {CONFIG_FILE} and {WEIGHTS_FILE} written by CXPlain.save in {directory}")
+def _read_config(directory, config_file=CONFIG_FILE, weights_file=WEIGHTS_FILE, format_name="cxplain",
+                 label="CXPlain", version=FORMAT_VERSION):
+    path = directory / config_file
+    if not path.is_file() or not (directory / weights_file).is_file():
+        raise ValueError(f"directory: expected {config_file} and {weights_file} written by {label}.save in {directory}")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"directory: {path} is not valid JSON ({error})") from None
-    if not isinstance(config, dict) or config.get("format") != "cxplain":
-        raise ValueError(f"directory: {path} is not a CXPlain configuration")
-    if config.get("version") != FORMAT_VERSION:
-        raise ValueError(f"directory: saved with CXPlain format version {config.get('version')!r}, this version reads version {FORMAT_VERSION}")
-    if config.get("weights_sha256") != _sha256(directory / WEIGHTS_FILE):
-        raise ValueError(f"directory: {WEIGHTS_FILE} does not match the checksum in {CONFIG_FILE}; the files were modified or corrupted")
+    if not isinstance(config, dict) or config.get("format") != format_name:
+        raise ValueError(f"directory: {path} is not a {label} configuration")
+    if config.get("version") != version:
+        raise ValueError(f"directory: saved with {label} format version {config.get('version')!r}, this version reads version {version}")
+    if config.get("weights_sha256") != _sha256(directory / weights_file):
+        raise ValueError(f"directory: {weights_file} does not match the checksum in {config_file}; the files were modified or corrupted")
     return config
 
 
