@@ -1,0 +1,139 @@
+"""Permutation feature importance (Breiman, 2001; Fisher, Rudin & Dominici, 2019), as
+``sklearn.inspection.permutation_importance``: importance[j, r] = score(X, y) − score(X with
+column j shuffled by the r-th permutation, y), greater-is-better metrics.
+
+All F·R permuted copies are one stream of F·R·n rows, built chunk by chunk while they go
+through the model, and each copy is scored as soon as its rows are predicted.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..validation import describe, positive_int, random_generator
+from .prediction import Predictor
+from .tabular_input import as_rows
+
+
+def _accuracy(y, predictions, classes):
+    if predictions.shape[1] == 1:
+        predicted = (predictions[:, 0] > 0.5).astype(int)
+    else:
+        predicted = np.argmax(predictions, axis=1)
+    if classes is not None:
+        predicted = classes[predicted]
+    return float(np.mean(predicted == y))
+
+
+def _neg_mean_squared_error(y, predictions, classes):
+    return -float(np.mean((predictions - y.reshape(len(y), -1)) ** 2))
+
+
+def _r2(y, predictions, classes):
+    """R² averaged over outputs (scikit-learn's ``uniform_average``)."""
+    y = y.reshape(len(y), -1)
+    residual = ((y - predictions) ** 2).sum(axis=0)
+    total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    return float(np.mean(1 - residual / np.where(total > 0, total, 1.0)))
+
+
+METRICS = {"accuracy": _accuracy, "r2": _r2, "neg_mean_squared_error": _neg_mean_squared_error}
+
+
+class PermutationImportance:
+    """How much a metric drops when one feature's values are shuffled.
+
+    Args:
+        model: any model of ``Predictor``.
+        metric: "accuracy" (argmax of the outputs, or output > 0.5 for one output, mapped
+            through the estimator's ``classes_`` when it has them), "r2",
+            "neg_mean_squared_error", or a function ``metric(y, predictions) -> float`` where
+            greater is better and ``predictions`` is the model's ``(n, n_outputs)`` output.
+        n_repeats: permutations per feature.
+        random_state: seed of the permutations.
+        batch_size: most rows per model call; progress: show a progress bar.
+
+    ``compute(X, y)`` returns a dict: ``mean`` and ``std`` (ddof 0) per feature,
+    ``importances`` (features × repeats) and ``baseline`` (the metric on unshuffled data).
+
+    Example::
+
+        result = PermutationImportance(model, metric="accuracy", n_repeats=10).compute(X_test, y_test)
+        figure = PermutationImportance.plot(result, feature_names)
+    """
+
+    def __init__(self, model, metric="accuracy", n_repeats=10, random_state=None, batch_size=None, progress=True):
+        self.predictor = Predictor(model, batch_size)
+        if not callable(metric) and metric not in METRICS:
+            raise ValueError(f"metric: expected one of {tuple(METRICS)} or a function (y, predictions) -> float, "
+                             f"got {describe(metric)}")
+        self.metric = metric
+        self.n_repeats = positive_int("n_repeats", n_repeats)
+        random_generator("random_state", random_state)
+        self.random_state = random_state
+        self.progress = progress
+        classes = getattr(model, "classes_", None)
+        self.classes = None if classes is None else np.asarray(classes)
+
+    def _score(self, y, predictions):
+        if callable(self.metric):
+            return float(self.metric(y, predictions))
+        return METRICS[self.metric](y, predictions, self.classes)
+
+    def compute(self, X, y):
+        """Importances of the columns of ``X`` (n, features) for targets ``y`` (n,) or (n, outputs)."""
+        X = as_rows("X", X, min_rows=2)
+        y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y: expected one target per row of X ({X.shape[0]}), got shape {y.shape}")
+        if self.metric == "accuracy" and y.ndim == 2 and y.shape[1] > 1:
+            y = np.argmax(y, axis=1)
+        n, n_features = X.shape
+        rng = random_generator("random_state", self.random_state)
+        copies = n_features * self.n_repeats
+        permutations = np.argsort(rng.random((copies, n)), axis=1)
+        copy_feature = np.repeat(np.arange(n_features), self.n_repeats)
+        baseline = self._score(y, self.predictor(X))
+
+        def permuted_rows(start, stop):
+            index = np.arange(start, stop)
+            copy, row = np.divmod(index, n)
+            rows = X[row]
+            feature = copy_feature[copy]
+            rows[np.arange(len(index)), feature] = X[permutations[copy, row], feature]
+            return rows
+
+        scores = np.empty(copies)
+        pending = None
+        for rows, predictions in self.predictor.stream(copies * n, permuted_rows, self.progress,
+                                                        "PermutationImportance"):
+            pending = predictions if pending is None else np.concatenate([pending, predictions])
+            first = (rows.stop - len(pending)) // n
+            done = rows.stop // n - first
+            for k in range(done):
+                scores[first + k] = self._score(y, pending[k * n:(k + 1) * n])
+            pending = pending[done * n:]
+        importances = baseline - scores.reshape(n_features, self.n_repeats)
+        return {
+            "mean": importances.mean(axis=1),
+            "std": importances.std(axis=1),
+            "importances": importances,
+            "baseline": baseline,
+        }
+
+    @staticmethod
+    def plot(importances, feature_names=None, max_features=20, figsize=None):
+        """Bars of the mean importance with ±std error bars, most important first. Returns the figure."""
+        mean, std = np.asarray(importances["mean"]), np.asarray(importances["std"])
+        if feature_names is None:
+            feature_names = [f"x{i}" for i in range(len(mean))]
+        if len(feature_names) != len(mean):
+            raise ValueError(f"feature_names: expected {len(mean)} names, got {len(feature_names)}")
+        order = np.argsort(-mean, kind="stable")[:positive_int("max_features", max_features)]
+        figure, ax = plt.subplots(figsize=figsize or (max(6, 0.45 * len(order) + 2), 4))
+        ax.bar(np.arange(len(order)), mean[order], yerr=std[order], capsize=3, color="tab:blue")
+        ax.set_xticks(np.arange(len(order)))
+        ax.set_xticklabels([feature_names[i] for i in order], rotation=45, ha="right", fontsize=8)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel(f"drop in score (baseline {importances['baseline']:.3f})")
+        ax.set_title("Permutation feature importance")
+        figure.tight_layout()
+        return figure
