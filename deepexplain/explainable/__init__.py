@@ -11,3 +11,8 @@ def __getattr__(name):
 
         return Counterfactual
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from .lime_image import LimeImage
+from .lime_tabular import LimeTabular
+from .lime_text import LimeText
+from .partial_dependence import PartialDependence
+from .permutation_importance import PermutationImportance
