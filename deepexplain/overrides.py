@@ -48,14 +48,75 @@ NONLINEARITIES = {
 }
 """The op types whose gradient a method may replace, with their ordinary gradients."""
 
-OVERRIDE_MAP = {op_type: GRADIENT_NAME for op_type in NONLINEARITIES}
+
+
+class Reduction(NamedTuple):
+    """An op whose every output is the maximum (or minimum) of some of its inputs.
+
+    ``select`` is ``tf.maximum`` or ``tf.minimum``; ``route(op, x, y, grad)`` sends ``grad``
+    back to the selected inputs of ``x`` (whose outputs are ``y``), as the op's own
+    gradient does: ``route(op, op.inputs[0], op.outputs[0], grad)`` is the plain gradient.
+    """
+
+    op_type: str
+    select: Callable
+    route: Callable
+
+
+def _pool_attrs(op, *names):
+    return {name: op.get_attr(name) for name in names}
+
+
+def _route_max_pool(op, x, y, grad):
+    attrs = _pool_attrs(op, "ksize", "strides", "padding", "data_format", "explicit_paddings")
+    return _raw.MaxPoolGrad(orig_input=x, orig_output=y, grad=grad, **attrs)
+
+
+def _route_max_pool_v2(op, x, y, grad):
+    attrs = _pool_attrs(op, "padding", "data_format")
+    return _raw.MaxPoolGradV2(orig_input=x, orig_output=y, grad=grad, ksize=op.inputs[1], strides=op.inputs[2], **attrs)
+
+
+def _route_max_pool_3d(op, x, y, grad):
+    attrs = _pool_attrs(op, "ksize", "strides", "padding", "data_format")
+    return _raw.MaxPool3DGrad(orig_input=x, orig_output=y, grad=grad, **attrs)
+
+
+def _route_reduction(op, x, y, grad):
+    """``grad`` split evenly between the inputs equal to their reduced value (TensorFlow's own rule)."""
+    if not op.get_attr("keep_dims"):
+        rank = tf.rank(x)
+        axes = tf.reshape((tf.cast(op.inputs[1], tf.int32) + rank) % rank, [-1, 1])
+        kept = tf.tensor_scatter_nd_update(tf.shape(x), axes, tf.ones_like(axes[:, 0]))
+        y, grad = tf.reshape(y, kept), tf.reshape(grad, kept)
+    selected = tf.cast(tf.equal(x, y), grad.dtype)
+    count = tf.reduce_sum(selected, op.inputs[1], keepdims=True)
+    return selected / count * grad
+
+
+REDUCTIONS = {
+    r.op_type: r
+    for r in [
+        Reduction("MaxPool", tf.maximum, _route_max_pool),
+        Reduction("MaxPoolV2", tf.maximum, _route_max_pool_v2),
+        Reduction("MaxPool3D", tf.maximum, _route_max_pool_3d),
+        Reduction("Max", tf.maximum, _route_reduction),
+        Reduction("Min", tf.minimum, _route_reduction),
+    ]
+}
+"""Max-pooling and the Max/Min reductions: the ops a rule may cover with ``covers_reductions``."""
+
+OVERRIDE_MAP = {op_type: GRADIENT_NAME for op_type in [*NONLINEARITIES, *REDUCTIONS]}
 
 UNSUPPORTED_NONLINEARITIES = frozenset(
     {"Erf", "Erfc", "Exp", "Expm1", "Log", "Log1p", "Square", "Sqrt", "Rsqrt", "Pow", "Abs",
-     "Sin", "Cos", "Tan", "Atan", "Reciprocal", "Softmax", "LogSoftmax", "Maximum", "Minimum",
-     "Min", "Max"}
+     "Sin", "Cos", "Tan", "Atan", "Reciprocal", "Softmax", "LogSoftmax", "Maximum", "Minimum"}
 )
-"""Nonlinear op types that keep their plain gradient under every method."""
+"""Nonlinear op types that keep their plain gradient under every method (and the
+reductions Max/Min under rules that do not cover reductions)."""
+
+RECTIFIERS = frozenset({"Relu", "Relu6", "LeakyRelu", "Elu", "Selu"})
+"""The ReLU family: the op types guided backpropagation and DeconvNet modify."""
 
 _MULTIPLICATIVE = frozenset({"Mul", "RealDiv", "Div", "DivNoNan", "BatchMatMulV2", "BatchMatMulV3", "Einsum"})
 
@@ -73,15 +134,43 @@ def active_rule(rule):
         _active_rule.reset(token)
 
 
+def covers_reductions(rule):
+    """Mark ``rule`` as handling the ops of :data:`REDUCTIONS` too: it is then called with
+    a :class:`Reduction` in place of the :class:`Nonlinearity`. Other rules leave those
+    ops their plain gradient."""
+    rule.covers_reductions = True
+    return rule
+
+
 def plain_gradient(op, grad, nonlinearity):
     """The ordinary chain rule ``grad · f'(x)``, by TensorFlow's own fused kernel."""
     return nonlinearity.gradient(op, grad)
 
 
+def guided_rule(op, grad, nonlinearity):
+    """Guided backpropagation (Springenberg et al., ICLR 2015 workshop): a rectifier passes
+    back its ordinary gradient where the incoming gradient is positive, zero elsewhere."""
+    plain = nonlinearity.gradient(op, grad)
+    return tf.where(grad > 0, plain, tf.zeros_like(plain)) if op.type in RECTIFIERS else plain
+
+
+def deconvnet_rule(op, grad, nonlinearity):
+    """DeconvNet (Zeiler & Fergus, ECCV 2014): a rectifier passes back ``relu(grad)``,
+    whatever its forward input."""
+    return tf.nn.relu(grad) if op.type in RECTIFIERS else nonlinearity.gradient(op, grad)
+
+
 @tf.RegisterGradient(GRADIENT_NAME)
 def _deepexplain_gradient(op, grad):
     rule = _active_rule.get() or plain_gradient
-    return rule(op, grad, NONLINEARITIES[op.type])
+    if op.type in NONLINEARITIES:
+        return rule(op, grad, NONLINEARITIES[op.type])
+    reduction = REDUCTIONS[op.type]
+    if getattr(rule, "covers_reductions", False):
+        input_grad = rule(op, grad, reduction)
+    else:
+        input_grad = reduction.route(op, op.inputs[0], op.outputs[0], grad)
+    return [input_grad] + [None] * (len(op.inputs) - 1)
 
 
 def _post_order(output_op, stop_ops):
@@ -108,25 +197,32 @@ def input_dependence(inputs, output):
     return depends
 
 
-def audit(inputs, output):
+def _stamped(op):
+    try:
+        return op.get_attr("_gradient_op_type") == GRADIENT_NAME.encode()
+    except ValueError:
+        return False
+
+
+def audit(inputs, output, rule=None):
     """What on the path from ``inputs`` to ``output`` the modified chain rule will not see.
 
-    Returns ``(unstamped, unsupported)``: the overridable nonlinearities that were
-    created outside any override scope (they would silently get plain gradients),
-    and the nonlinear or multiplicative op types that keep their plain gradient.
+    Returns ``(unstamped, unsupported)``: the overridable ops that were created outside
+    any override scope (they would silently get plain gradients), and the nonlinear or
+    multiplicative op types that keep their plain gradient. With a ``rule`` that covers
+    reductions, max-pooling and Max/Min count as overridable; otherwise Max/Min are
+    reported as keeping their plain gradient (max-pooling's plain gradient, the winner
+    takes all, is what LRP and guided backpropagation prescribe).
     """
+    reductions = getattr(rule, "covers_reductions", False)
     depends = input_dependence(inputs, output)
     input_ops = {x.op for x in inputs}
     unstamped, unsupported = set(), set()
     for op in (op for op, dep in depends.items() if dep and op not in input_ops):
-        if op.type in NONLINEARITIES:
-            try:
-                stamped = op.get_attr("_gradient_op_type") == GRADIENT_NAME.encode()
-            except ValueError:
-                stamped = False
-            if not stamped:
+        if op.type in NONLINEARITIES or (reductions and op.type in REDUCTIONS):
+            if not _stamped(op):
                 unstamped.add(op.type)
-        elif op.type in UNSUPPORTED_NONLINEARITIES:
+        elif op.type in UNSUPPORTED_NONLINEARITIES or op.type in ("Max", "Min"):
             unsupported.add(op.type)
         elif op.type in _MULTIPLICATIVE and sum(depends.get(t.op, False) for t in op.inputs) > 1:
             unsupported.add(f"{op.type} (of two input-dependent tensors)")

@@ -1,17 +1,26 @@
 """The attribution methods, registered by the names of the original DeepExplain."""
 import inspect
 
+from .deconvnet import DeconvNet
+from .deep_shap import DeepShap
 from .deeplift import DeepLIFT
 from .epsilon_lrp import EpsilonLRP
+from .expected_gradients import ExpectedGradients
+from .gradcam import GradCAM, GradCAMPlusPlus
 from .gradient_input import GradientInput
+from .guided_backprop import GuidedBackprop
 from .integrated_gradients import IntegratedGradients
 from .occlusion import Occlusion
 from .saliency import Saliency
 from .shapley_sampling import ShapleySampling
+from .smoothgrad import SmoothGrad
 
 METHODS = {
     cls.name: cls
-    for cls in [Saliency, GradientInput, IntegratedGradients, EpsilonLRP, DeepLIFT, Occlusion, ShapleySampling]
+    for cls in [
+        Saliency, GradientInput, IntegratedGradients, EpsilonLRP, DeepLIFT, Occlusion, ShapleySampling,
+        DeepShap, ExpectedGradients, SmoothGrad, GuidedBackprop, DeconvNet, GradCAM, GradCAMPlusPlus,
+    ]
 }
 
 
