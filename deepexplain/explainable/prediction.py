@@ -150,10 +150,11 @@ class Predictor:
             output[rows] = predictions
         return output
 
-    def stream(self, n_rows, make_rows, progress=False, desc=None):
+    def stream(self, n_rows, make_rows, progress=False, desc=None, batch_size=None):
         """Yield ``(slice, predictions)`` over ``range(n_rows)`` in chunks; ``make_rows(start, stop)``
-        builds only the rows of one chunk, so at most ``batch_size`` rows exist at a time."""
-        batch_size = self.batch_size
+        builds only the rows of one chunk, so at most ``batch_size`` rows exist at a time
+        (``batch_size`` here overrides the predictor's for this stream)."""
+        batch_size = batch_size or self.batch_size
         if batch_size is None:
             first = make_rows(0, 1)
             batch_size = default_batch_size(np.asarray(first).nbytes if not isinstance(first, list) else 1024)

@@ -1,4 +1,7 @@
 """Predictor: every kind of model gives the same batched float64 predictions."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -143,3 +146,12 @@ def test_session_style_tf_keras_model():
         ops = len(graph.get_operations())
         predictor(X[:5])
         assert len(graph.get_operations()) == ops
+
+
+@pytest.mark.parametrize("first", ["cem", "deepexplain.explainable"])
+def test_counterfactual_is_cem_counterfactual_whatever_is_imported_first(first):
+    code = (f"import {first}\n"
+            "import cem\n"
+            "from deepexplain.explainable import Counterfactual\n"
+            "assert Counterfactual is cem.Counterfactual\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)

@@ -1,0 +1,148 @@
+"""Kernel SHAP (Lundberg & Lee, "A Unified Approach to Interpreting Model Predictions", NeurIPS 2017).
+
+The value of a coalition ``z`` of features for a sample ``x`` is the (weighted) mean model
+output over the background with the features of ``z`` taken from ``x``:
+``E[f | z] = Σ_b w_b f(x_z, b_{¬z})``. The Shapley values are the weighted least-squares fit of
+these values under the Shapley kernel, with ``Σ φ = link(f(x)) − link(E[f])`` imposed exactly.
+
+Coalitions come from ``coalitions.kernel_coalitions`` (small sizes enumerated, paired sampling
+for the rest), the same set for every sample. All coalitions of all samples go through the
+model in one stream of chunks of ``batch_size`` rows, each chunk reduced over the background
+as soon as it is predicted: the ``samples × coalitions × background`` rows never exist at once.
+"""
+import numpy as np
+
+from ..validation import as_float_array, positive_int, random_generator
+from .background import as_background
+from .coalitions import kernel_coalitions
+from .prediction import Predictor, default_batch_size
+from .shap_plots import dependence_plot, summary_plot
+from .shapley_regression import check_l1_reg, constrained_wls, l1_selection
+
+LINKS = {
+    "identity": lambda p: p,
+    "logit": lambda p: np.log(np.clip(p, 1e-15, 1 - 1e-15) / (1 - np.clip(p, 1e-15, 1 - 1e-15))),
+}
+
+
+class KernelShap:
+    """Model-agnostic SHAP values of any model.
+
+    Args:
+        model: a Keras model, ``tf.Module``, scikit-learn estimator or callable (see ``Predictor``).
+        data: background rows ``(N, M)``, or a weighted ``Background`` such as ``summarize(X, k)``.
+        link: ``"identity"`` (values add up to the output) or ``"logit"`` (to its log-odds).
+
+    Attributes:
+        expected_value: ``link`` of the weighted mean output over the background (one per output).
+
+    Example::
+
+        explainer = KernelShap(model, summarize(X_train, 20), link="identity")
+        shap_values = explainer.explain(X_test[:10], n_samples=2048)
+        figure = explainer.plot(shap_values, feature_names=names)
+    """
+
+    def __init__(self, model, data, link="identity", batch_size=None):
+        if link not in LINKS:
+            raise ValueError(f"link: expected one of {sorted(LINKS)}, got {link!r}")
+        self.link = link
+        self.background = as_background("data", data)
+        self.predictor = Predictor(model, batch_size)
+        self.background_output = self.background.weights @ self.predictor(self.background.data)
+        self.expected_value = LINKS[link](self.background_output)
+
+    def explain(self, samples, n_samples=2048, l1_reg=None, random_state=None, batch_size=None, progress=True):
+        """SHAP values of ``samples`` (rows ``(n, M)``, or one row).
+
+        Args:
+            n_samples: coalitions evaluated per sample (all ``2^M − 2`` when that is fewer: exact).
+            l1_reg: None keeps every feature; an int keeps that many per sample and output, a
+                float is a Lasso penalty (features then selected, the others get 0).
+            random_state: seed of the coalition sampling.
+            batch_size: most model rows per call (rounded down to whole background sets).
+            progress: show a progress bar over the model calls.
+
+        Returns:
+            ``{"values": (n, M) or (n, M, outputs), "expected_value": scalar or (outputs,),
+            "data": the samples}``; ``values.sum(1) + expected_value == link(f(samples))``.
+        """
+        X = as_float_array("samples", samples)
+        X = X[None, :] if X.ndim == 1 else X
+        data = self.background.data
+        if X.ndim != 2 or X.shape[1] != data.shape[1]:
+            raise ValueError(f"samples: expected rows of {data.shape[1]} features like data, got shape {X.shape}")
+        n_samples = positive_int("n_samples", n_samples)
+        if n_samples < 2:
+            raise ValueError(f"n_samples: expected at least 2 coalitions, got {n_samples}")
+        l1_reg = check_l1_reg(l1_reg, X.shape[1])
+        batch_size = positive_int("batch_size", batch_size, allow_none=True)
+        masks, weights = kernel_coalitions(X.shape[1], n_samples, random_generator("random_state", random_state))
+        link = LINKS[self.link]
+        delta = link(self.predictor(X)) - self.expected_value
+        y = link(self._coalition_values(X, masks, batch_size, progress)) - self.expected_value
+        values = self._solve(masks, weights, y, delta, self._varying(X), l1_reg)
+        single = values.shape[2] == 1
+        return {
+            "values": values[..., 0] if single else values,
+            "expected_value": self.expected_value[0] if single else self.expected_value.copy(),
+            "data": X,
+        }
+
+    def _coalition_values(self, X, masks, batch_size, progress):
+        """``E[f | z]`` for every sample and coalition, shape ``(n, K, outputs)``, streamed."""
+        data, weights = self.background
+        N, K = len(data), len(masks)
+        rows_per_call = batch_size or self.predictor.batch_size or default_batch_size(data[0].nbytes)
+        groups_per_call = max(1, rows_per_call // N)
+
+        def make_rows(start, stop):
+            sample, coalition = np.divmod(np.arange(start // N, stop // N), K)
+            return np.where(masks[coalition][:, None, :], X[sample][:, None, :], data[None]).reshape(-1, X.shape[1])
+
+        values = None
+        stream = self.predictor.stream(len(X) * K * N, make_rows, progress, "KernelShap", groups_per_call * N)
+        for rows, predictions in stream:
+            means = np.tensordot(weights, predictions.reshape(-1, N, predictions.shape[1]), axes=(0, 1))
+            if values is None:
+                values = np.empty((len(X) * K, predictions.shape[1]))
+            values[rows.start // N: rows.stop // N] = means
+        return values.reshape(len(X), K, -1)
+
+    def _varying(self, X):
+        """Whether each feature of each sample differs from some background row ``(n, M)``."""
+        data = self.background.data[self.background.weights > 0]
+        chunk = max(1, 2**22 // data.size)
+        return np.concatenate([
+            np.any(X[i:i + chunk, None, :] != data[None], axis=1) for i in range(0, len(X), chunk)
+        ])
+
+    def _solve(self, masks, weights, y, delta, varying, l1_reg):
+        """``φ (n, M, outputs)``: features that never vary get 0; samples that vary in the same
+        features share one solve."""
+        n, K, n_outputs = y.shape
+        values = np.zeros((n, masks.shape[1], n_outputs))
+        patterns, group = np.unique(varying, axis=0, return_inverse=True)
+        for pattern, rows in zip(patterns, (np.flatnonzero(group.ravel() == g) for g in range(len(patterns)))):
+            features = np.flatnonzero(pattern)
+            if l1_reg is None or len(features) <= 1 or (isinstance(l1_reg, int) and l1_reg >= len(features)):
+                targets = y[rows].transpose(1, 0, 2).reshape(K, -1)
+                phi = constrained_wls(masks[:, features], weights, targets, delta[rows].ravel())
+                values[rows[:, None], features[None, :]] = phi.reshape(len(features), len(rows), n_outputs).transpose(1, 0, 2)
+                continue
+            for row in rows:
+                for output in range(n_outputs):
+                    kept = features[l1_selection(masks[:, features], weights, y[row, :, output], delta[row, output], l1_reg)]
+                    phi = constrained_wls(masks[:, kept], weights, y[row, :, output, None], delta[row, output, None])
+                    values[row, kept, output] = phi[:, 0]
+        return values
+
+    @staticmethod
+    def plot(shap_values, feature_names=None, output=None, max_display=20):
+        """Summary figure of ``explain``'s result: mean |SHAP value| bars and a beeswarm."""
+        return summary_plot(shap_values["values"], shap_values.get("data"), feature_names, output, max_display)
+
+    @staticmethod
+    def dependence_plot(shap_values, feature, feature_names=None, interaction=None, output=None):
+        """SHAP value of ``feature`` against its value, coloured by ``interaction`` (a feature)."""
+        return dependence_plot(shap_values["values"], shap_values["data"], feature, feature_names, interaction, output)

@@ -1,0 +1,61 @@
+"""The weighted least-squares solve of Kernel SHAP, with efficiency imposed exactly.
+
+Given coalitions ``z_k`` (rows of 0/1), kernel weights ``π_k`` and coalition values
+``y_k = link(E[f | z_k]) − link(E[f])``, Kernel SHAP (Lundberg & Lee, 2017) is
+
+    φ = argmin Σ_k π_k (y_k − z_k·φ)²   subject to   Σ_j φ_j = Δ = link(f(x)) − link(E[f]).
+
+The constraint is eliminated by substituting ``φ_m = Δ − Σ_{j<m} φ_j``, which leaves an
+unconstrained problem in ``φ_1 … φ_{m−1}`` with rows ``z_k,j − z_k,m`` and targets
+``y_k − z_k,m Δ``, solved by least squares on the square-root-weighted rows.
+"""
+import numpy as np
+
+from ..validation import describe
+
+
+def constrained_wls(masks, weights, y, delta):
+    """``φ`` of shape ``(m, r)`` for coalitions ``masks (K, m)``, ``weights (K,)``, targets
+    ``y (K, r)`` and totals ``delta (r,)``: one solve for the ``r`` right-hand sides at once."""
+    m = masks.shape[1]
+    if m == 0:
+        return np.zeros((0, len(delta)))
+    if m == 1:
+        return delta[None, :].astype(np.float64)
+    z = masks.astype(np.float64)
+    root = np.sqrt(weights)[:, None]
+    design = (z[:, :-1] - z[:, -1:]) * root
+    target = (y - z[:, -1:] * delta[None, :]) * root
+    head = np.linalg.lstsq(design, target, rcond=None)[0]
+    return np.vstack([head, delta[None, :] - head.sum(axis=0)])
+
+
+def l1_selection(masks, weights, y, delta, l1_reg):
+    """The features kept by an L1 penalty for one right-hand side ``y (K,)``: ``l1_reg`` an int
+    keeps that many (the first ones to enter the LARS path), a float is the Lasso ``alpha``. The
+    efficiency constraint joins the system as a heavily weighted extra row."""
+    from sklearn.linear_model import Lasso, lars_path
+
+    rows = np.vstack([masks.astype(np.float64), np.ones(masks.shape[1])])
+    target = np.append(y, delta)
+    root = np.sqrt(np.append(weights, 1e4 * weights.max()))
+    rows, target = rows * root[:, None], target * root
+    if isinstance(l1_reg, (int, np.integer)):
+        _, active, _ = lars_path(rows, target, max_iter=int(l1_reg), method="lasso")
+        return np.sort(np.asarray(active, dtype=np.intp))
+    coef = Lasso(alpha=float(l1_reg), fit_intercept=False).fit(rows, target).coef_
+    return np.flatnonzero(coef)
+
+
+def check_l1_reg(l1_reg, n_features):
+    """``l1_reg`` validated: None (no selection), an int in [1, n_features] or a float > 0."""
+    if l1_reg is None or l1_reg is False:
+        return None
+    if isinstance(l1_reg, (int, np.integer)) and not isinstance(l1_reg, bool) and 1 <= l1_reg <= n_features:
+        return int(l1_reg)
+    if isinstance(l1_reg, (float, np.floating)) and l1_reg > 0:
+        return float(l1_reg)
+    raise ValueError(
+        f"l1_reg: expected None, a number of features to keep in [1, {n_features}] or a Lasso alpha > 0, "
+        f"got {describe(l1_reg)}"
+    )
