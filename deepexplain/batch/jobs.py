@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .errors import InputError
-from .models import check_method_for_model, load_model
+from .models import load_model
 from .sources import file_sha256
 
 TARGETS_HELP = "predicted (the model's top class), labels (from --labels), index:K (output unit K) or all (every output unit summed)"
@@ -101,7 +101,6 @@ class ExplainJob:
         for name in methods:
             if name not in METHODS:
                 raise InputError(f"method: expected one of {sorted(METHODS)}, got {name!r}")
-            check_method_for_model(METHODS[name], model)
             accepted = [p for p in accepted_parameters(METHODS[name]) if p != "progress"]
             mine = {k: v for k, v in params.items() if k in accepted}
             unused -= set(mine)

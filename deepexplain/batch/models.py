@@ -5,8 +5,7 @@
 * ``model.h5`` (tf_keras / Keras 2): Keras 3's reader of that format, also with
   ``safe_mode=True`` (tf_keras's own reader would unmarshal a ``Lambda`` layer's bytecode);
 * a SavedModel directory: ``tf.saved_model.load``, which restores TensorFlow graphs only. Its
-  ``serving_default`` signature is called as a frozen function, so its ops cannot take the
-  modified chain rule of ``elrp``/``deeplift``: those methods refuse a SavedModel.
+  ``serving_default`` signature is frozen and its ops rebuilt in the explainer's graph.
 """
 import os
 
@@ -16,29 +15,37 @@ from .sources import DataError
 
 
 class SavedModelFunction(tf.Module):
-    """The single-input, single-output ``serving_default`` signature of a SavedModel."""
+    """The single-input, single-output ``serving_default`` signature of a SavedModel, rebuilt.
+
+    The signature's graph is frozen (variables become constants) and imported afresh into
+    whatever graph calls it, so its ops are created there: under the gradient override of the
+    methods with a modified chain rule, and with a final softmax that ``logits`` can strip.
+    """
 
     def __init__(self, path):
+        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
         super().__init__(name="saved_model")
-        self.loaded = tf.saved_model.load(path)
-        signature = self.loaded.signatures.get("serving_default")
+        loaded = tf.saved_model.load(path)
+        signature = loaded.signatures.get("serving_default")
         if signature is None:
             raise DataError(f"model: the SavedModel {path} has no serving_default signature")
-        inputs = signature.structured_input_signature[1]
-        outputs = signature.structured_outputs
-        if len(inputs) != 1 or len(outputs) != 1:
+        frozen = convert_variables_to_constants_v2(signature)
+        if len(frozen.inputs) != 1 or len(frozen.outputs) != 1:
             raise DataError(
-                f"model: expected a SavedModel with one input and one output, got inputs {sorted(inputs)} "
-                f"and outputs {sorted(outputs)}"
+                f"model: expected a SavedModel with one input and one output, got {len(frozen.inputs)} inputs "
+                f"and {len(frozen.outputs)} outputs"
             )
-        self.signature = signature
-        self.input_name = next(iter(inputs))
-        self.input_spec = inputs[self.input_name]
-        self.output_name = next(iter(outputs))
+        self.graph_def = frozen.graph.as_graph_def()
+        self.input_name, self.output_name = frozen.inputs[0].name, frozen.outputs[0].name
+        self.input_dtype = frozen.inputs[0].dtype
 
     def __call__(self, x):
-        x = tf.cast(x, self.input_spec.dtype)
-        return self.signature(**{self.input_name: x})[self.output_name]
+        (output,) = tf.graph_util.import_graph_def(
+            self.graph_def, input_map={self.input_name: tf.cast(x, self.input_dtype)},
+            return_elements=[self.output_name], name="saved_model",
+        )
+        return output
 
 
 def model_kind(path):
@@ -71,12 +78,3 @@ def load_model(path):
     except Exception as e:  # Keras raises many types for unreadable or unsafe files
         message = " ".join(str(e).split())
         raise DataError(f"model: cannot load {path}: {message[:400]}") from None
-
-
-def check_method_for_model(method_class, path):
-    """Refuse methods with a modified chain rule on SavedModels (frozen graphs)."""
-    if getattr(method_class, "rule", None) is not None and model_kind(path) == "savedmodel":
-        raise DataError(
-            f"method: {method_class.name} needs the model's ops rebuilt under its gradient rule, which a "
-            "SavedModel's frozen graph does not allow; save the model as .keras or .h5"
-        )
