@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .errors import InputError
-from .models import load_model
+from .models import check_rows, load_model
 from .sources import file_sha256
 
 TARGETS_HELP = "predicted (the model's top class), labels (from --labels), index:K (output unit K) or all (every output unit summed)"
@@ -71,6 +71,10 @@ class _Loaded:
             raise InputError(f"model: {path} differs here from the file the run was started with (sha256 {actual[:12]} != {sha256[:12]})")
         self.model = load_model(path)
         self.predictor = Predictor(self.model)
+
+    def predict(self, xs):
+        check_rows(self.model, xs)
+        return self.predictor(xs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +136,7 @@ class ExplainJob:
             explainers[name] = get_explainer(name, loaded.model, logits=self.logits, **params)
 
         def compute(xs, labels):
-            predictions = loaded.predictor(xs)
+            predictions = loaded.predict(xs)
             targets = target_indices(self.targets, labels, predictions)
             ys = one_hot(targets, predictions.shape[1])
             outputs = {"targets": targets}
@@ -184,6 +188,7 @@ class CemJob:
         cem = CEM(None, loaded.model, self.mode, (1,) + self.row_shape, **json.loads(self.params))
 
         def compute(xs, labels):
+            check_rows(loaded.model, xs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = cem.explain(xs, Y=labels if self.targets == "labels" else None)

@@ -39,6 +39,7 @@ class SavedModelFunction(tf.Module):
         self.graph_def = frozen.graph.as_graph_def()
         self.input_name, self.output_name = frozen.inputs[0].name, frozen.outputs[0].name
         self.input_dtype = frozen.inputs[0].dtype
+        self.input_shape = tuple(frozen.inputs[0].shape.as_list())
 
     def __call__(self, x):
         (output,) = tf.graph_util.import_graph_def(
@@ -78,3 +79,21 @@ def load_model(path):
     except Exception as e:  # Keras raises many types for unreadable or unsafe files
         message = " ".join(str(e).split())
         raise DataError(f"model: cannot load {path}: {message[:400]}") from None
+
+
+def input_shape(model):
+    """The shape of the model's single input (batch first, None for free sizes), or None if unknown."""
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, list):
+        return None
+    return tuple(shape) if shape is not None else None
+
+
+def check_rows(model, rows):
+    """Raise :class:`DataError` unless ``rows`` fit the model's input."""
+    shape = input_shape(model)
+    if shape is None:
+        return
+    expected = shape[1:]
+    if len(expected) != rows.ndim - 1 or any(e is not None and e != r for e, r in zip(expected, rows.shape[1:])):
+        raise DataError(f"data: expected rows of shape {expected} for the model's input, got rows of shape {rows.shape[1:]}")

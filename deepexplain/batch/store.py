@@ -65,7 +65,7 @@ def open_hdf5(path, mode="r"):
         raise OutputConflict(f"out: {path} is being written by another process") from None
     except OSError as e:
         message = " ".join(str(e).split())
-        if "lock" in message.lower():
+        if "unable to lock" in message.lower() or "file locking" in message.lower():
             raise OutputConflict(f"out: {path} is being written by another process") from None
         raise DamagedOutput(f"out: {path} is not a readable HDF5 file ({message}); it was left as it is") from None
 

@@ -1,8 +1,4 @@
 """Tiny fixed-weight models saved in every format, and data files, for the batch-run tests."""
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -70,9 +66,11 @@ def read_all(path):
     return out, job
 
 
-def run_command(args, timeout=240, env=None):
-    """``deepexplain ARGS`` in a new process: ``(returncode, stdout, stderr)``."""
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
-    done = subprocess.run([sys.executable, "-m", "deepexplain.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=environment, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    return done.returncode, done.stdout, done.stderr
+def invoke(args):
+    """``deepexplain ARGS`` in this process: ``(exit_code, stdout, stderr)``."""
+    from click.testing import CliRunner
+
+    from deepexplain.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr

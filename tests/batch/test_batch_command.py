@@ -99,3 +99,40 @@ def test_tf_keras_model_in_memory_matches_its_h5_file(files):
     x = files["x"][:10]
     np.testing.assert_allclose(deepexplain.get_explainer("elrp", tf_keras_model()).run(x),
                                deepexplain.get_explainer("elrp", batch.models.load_model(files["h5"])).run(x), rtol=1e-5, atol=1e-6)
+
+
+def lambda_model_file(path):
+    import keras
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Dense(3)])
+    model.save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["method", "data", "shape", "param", "unsafe", "labels", "targets"])
+def test_errors_are_one_line_with_an_exit_code(files, tmp_path, case):
+    from conftest import invoke as run
+
+    out = str(tmp_path / "out.h5")
+    base = {"--model": files["keras"], "--data": files["npy"], "--method": "saliency", "--out": out}
+    expected = {
+        "method": ("--method", "nope", "method: expected one of"),
+        "data": ("--data", str(tmp_path / "missing.npy"), "data: no such file"),
+        "shape": ("--data", files["wrong"], "data: expected rows of shape (6,) for the model's input, got rows of shape (4,)"),
+        "param": ("--param", "steps=5", "param: no method among ['saliency'] takes ['steps']"),
+        "unsafe": ("--model", lambda_model_file(tmp_path / "lambda.keras"), "model: cannot load"),
+        "labels": ("--targets", "labels", "labels: --targets labels needs --labels FILE"),
+        "targets": ("--targets", "index:7", "targets: expected output units in [0, 3)"),
+    }[case]
+    args = dict(base)
+    args[expected[0]] = expected[1]
+    flat = ["explain"] + [item for pair in args.items() for item in pair] + ["--quiet"]
+    code, _, stderr = run(flat)
+    assert code == 3, stderr
+    assert stderr.startswith("deepexplain: error: ") and stderr.count("\n") == 1, stderr
+    assert expected[2] in stderr
+    assert "Traceback" not in stderr
+    if case == "unsafe":
+        assert "Lambda" in stderr
+    with pytest.raises(Exception):
+        CliRunner().invoke(main, flat + ["--debug"], catch_exceptions=False)

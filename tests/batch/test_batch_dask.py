@@ -1,0 +1,30 @@
+"""A local Dask cluster (loopback only) gives the same file as one process, setting each job up
+once per worker."""
+import numpy as np
+
+from deepexplain import batch
+from deepexplain.batch.worker import setup_counts
+
+from conftest import read_all
+
+
+def test_two_local_workers_give_the_single_process_file(files, tmp_path):
+    from distributed import Client, LocalCluster
+
+    params = {"steps": 16, "seed": 3, "samples": 2}
+    single, distributed = str(tmp_path / "single.h5"), str(tmp_path / "dask.h5")
+    batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], single, params=params, chunk_rows=15, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      memory_limit=0) as cluster, Client(cluster, timeout="60s") as client:
+        batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], distributed, params=params, chunk_rows=15,
+                  client=client, progress=False)
+        counts = client.run(setup_counts)
+        resumed = str(tmp_path / "resumed.h5")
+        batch.run(files["keras"], files["npy"], "saliency", resumed, chunk_rows=15, client=client, progress=False)
+    assert len(counts) == 2
+    assert all(sum(c.values()) == 1 for c in counts.values()), counts  # each worker set the job up once, for 8 chunks
+    got, got_job = read_all(distributed)
+    expected, expected_job = read_all(single)
+    assert got_job == expected_job
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
