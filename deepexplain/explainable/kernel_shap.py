@@ -16,7 +16,7 @@ from ..validation import as_float_array, positive_int, random_generator
 from .background import as_background
 from .coalitions import kernel_coalitions
 from .prediction import Predictor, default_batch_size
-from .shap_plots import dependence_plot, summary_plot
+from .shap_plots import ShapPlots
 from .shapley_regression import check_l1_reg, constrained_wls, l1_selection
 
 LINKS = {
@@ -25,7 +25,7 @@ LINKS = {
 }
 
 
-class KernelShap:
+class KernelShap(ShapPlots):
     """Model-agnostic SHAP values of any model.
 
     Args:
@@ -136,13 +136,3 @@ class KernelShap:
                     phi = constrained_wls(masks[:, kept], weights, y[row, :, output, None], delta[row, output, None])
                     values[row, kept, output] = phi[:, 0]
         return values
-
-    @staticmethod
-    def plot(shap_values, feature_names=None, output=None, max_display=20):
-        """Summary figure of ``explain``'s result: mean |SHAP value| bars and a beeswarm."""
-        return summary_plot(shap_values["values"], shap_values.get("data"), feature_names, output, max_display)
-
-    @staticmethod
-    def dependence_plot(shap_values, feature, feature_names=None, interaction=None, output=None):
-        """SHAP value of ``feature`` against its value, coloured by ``interaction`` (a feature)."""
-        return dependence_plot(shap_values["values"], shap_values["data"], feature, feature_names, interaction, output)

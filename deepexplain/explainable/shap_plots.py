@@ -91,3 +91,18 @@ def dependence_plot(values, data, feature, feature_names=None, interaction=None,
     axes.set_ylabel(f"SHAP value of {names[feature]}")
     figure.tight_layout()
     return figure
+
+
+class ShapPlots:
+    """The plots of an explainer whose ``explain`` returns ``{"values", "expected_value", "data"}``."""
+
+    @staticmethod
+    def plot(shap_values, feature_names=None, output=None, max_display=20):
+        """Summary figure of ``explain``'s result: mean |SHAP value| bars and a beeswarm
+        (``output``: which output of multi-output values, default the last)."""
+        return summary_plot(shap_values["values"], shap_values.get("data"), feature_names, output, max_display)
+
+    @staticmethod
+    def dependence_plot(shap_values, feature, feature_names=None, interaction=None, output=None):
+        """SHAP value of ``feature`` against its value, coloured by ``interaction`` (a feature index)."""
+        return dependence_plot(shap_values["values"], shap_values["data"], feature, feature_names, interaction, output)

@@ -7,7 +7,8 @@ Given coalitions ``z_k`` (rows of 0/1), kernel weights ``π_k`` and coalition va
 
 The constraint is eliminated by substituting ``φ_m = Δ − Σ_{j<m} φ_j``, which leaves an
 unconstrained problem in ``φ_1 … φ_{m−1}`` with rows ``z_k,j − z_k,m`` and targets
-``y_k − z_k,m Δ``, solved by least squares on the square-root-weighted rows.
+``y_k − z_k,m Δ``, solved through its normal equations (by least squares, so that a
+rank-deficient set of coalitions still gets the minimum-norm solution).
 """
 import numpy as np
 
@@ -23,10 +24,10 @@ def constrained_wls(masks, weights, y, delta):
     if m == 1:
         return delta[None, :].astype(np.float64)
     z = masks.astype(np.float64)
-    root = np.sqrt(weights)[:, None]
-    design = (z[:, :-1] - z[:, -1:]) * root
-    target = (y - z[:, -1:] * delta[None, :]) * root
-    head = np.linalg.lstsq(design, target, rcond=None)[0]
+    design = z[:, :-1] - z[:, -1:]
+    weighted = design.T * weights
+    target = y - z[:, -1:] * delta[None, :]
+    head = np.linalg.lstsq(weighted @ design, weighted @ target, rcond=None)[0]
     return np.vstack([head, delta[None, :] - head.sum(axis=0)])
 
 

@@ -1,0 +1,175 @@
+"""TreeShap against brute-force Shapley values of the trees' exact conditional expectations."""
+import itertools
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from sklearn.ensemble import (ExtraTreesClassifier, GradientBoostingClassifier, GradientBoostingRegressor,
+                              HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
+from sklearn.linear_model import LinearRegression
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from deepexplain.explainable import TreeShap
+
+RNG = np.random.default_rng(2)
+M = 5
+X = RNG.normal(size=(300, M)).astype(np.float32)
+X[:, 3] = np.round(X[:, 3])  # a discrete feature: ties at the thresholds' neighbours
+REGRESSION = X[:, 0] * X[:, 1] + np.sin(X[:, 2]) + 0.5 * X[:, 3] ** 2 + 0.1 * RNG.normal(size=300)
+LABELS = (REGRESSION > np.median(REGRESSION)).astype(int) + (X[:, 4] > 1)
+BACKGROUND = X[::20]
+SAMPLES = RNG.normal(size=(4, M)).astype(np.float32)
+
+
+def shapley(game, n_features):
+    """Exact Shapley values of ``game(S)`` (a tuple of feature indices) by enumeration."""
+    phi = 0
+    for j in range(n_features):
+        others = [k for k in range(n_features) if k != j]
+        contribution = 0
+        for size in range(n_features):
+            weight = math.factorial(size) * math.factorial(n_features - size - 1) / math.factorial(n_features)
+            for S in itertools.combinations(others, size):
+                contribution = contribution + weight * (game(tuple(sorted(S + (j,)))) - game(S))
+        phi = phi + np.eye(n_features)[j][:, None] * np.atleast_1d(contribution)[None, :]
+    return phi
+
+
+def raw_output(model):
+    if hasattr(model, "decision_function"):
+        return lambda rows: np.asarray(model.decision_function(rows), np.float64).reshape(len(rows), -1)
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba
+    return lambda rows: model.predict(rows).reshape(len(rows), -1)
+
+
+def interventional_game(model, x, background):
+    f = raw_output(model)
+
+    def game(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return f(rows).mean(axis=0)
+    return game
+
+
+def tree_expectation(tree, node_values, x, S, node=0):
+    """E[tree | x_S]: follow x on features in S, else average the children by training cover."""
+    left, right = tree.children_left[node], tree.children_right[node]
+    if left == -1:
+        return node_values[node]
+    feature = tree.feature[node]
+    if feature in S:
+        return tree_expectation(tree, node_values, x, S, left if x[feature] <= tree.threshold[node] else right)
+    cover = tree.weighted_n_node_samples
+    return (cover[left] * tree_expectation(tree, node_values, x, S, left)
+            + cover[right] * tree_expectation(tree, node_values, x, S, right)) / cover[node]
+
+
+def path_dependent_game(model, x):
+    """The model's raw output with each tree replaced by its cover-weighted E[tree | x_S]."""
+    if hasattr(model, "estimators_") and isinstance(model.estimators_, np.ndarray):  # gradient boosting
+        trees = [(tree.tree_, tree.tree_.value[:, :, 0] * model.learning_rate, k)
+                 for row in model.estimators_ for k, tree in enumerate(row)]
+        n_outputs = model.estimators_.shape[1]
+    else:
+        members = model.estimators_ if hasattr(model, "estimators_") else [model]
+        values = [m.tree_.value[:, 0, :] for m in members]
+        if hasattr(model, "classes_"):  # class fractions
+            values = [v / v.sum(axis=1, keepdims=True) for v in values]
+        trees = [(m.tree_, v / len(members), None) for m, v in zip(members, values)]
+        n_outputs = trees[0][1].shape[1]
+
+    def total(S):
+        out = np.zeros(n_outputs)
+        for tree, values, k in trees:
+            value = tree_expectation(tree, values, x, S)
+            if k is None:
+                out += value
+            else:
+                out[k] += value[0]
+        return out
+
+    offset = raw_output(model)(x[None])[0] - total(tuple(range(M)))
+    return lambda S: total(S) + offset
+
+
+MODELS = {
+    "tree_classifier": lambda: DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, LABELS),
+    "tree_regressor": lambda: DecisionTreeRegressor(max_depth=5, random_state=0).fit(X, REGRESSION),
+    "forest_regressor": lambda: RandomForestRegressor(n_estimators=6, max_depth=4, random_state=0).fit(X, REGRESSION),
+    "forest_classifier": lambda: RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, LABELS),
+    "extra_trees": lambda: ExtraTreesClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, LABELS > 0),
+    "boosting_binary": lambda: GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0).fit(X, LABELS > 0),
+    "boosting_multiclass": lambda: GradientBoostingClassifier(n_estimators=4, max_depth=2, random_state=0).fit(X, LABELS),
+    "boosting_regressor": lambda: GradientBoostingRegressor(n_estimators=8, max_depth=3, random_state=0).fit(X, REGRESSION),
+}
+
+
+def check_against(result, game_of, model):
+    values = result["values"]
+    values = values[..., None] if values.ndim == 2 else values
+    for x, phi in zip(SAMPLES, values):
+        np.testing.assert_allclose(phi, shapley(game_of(x), M), atol=1e-8)
+    expected = np.atleast_1d(result["expected_value"])
+    np.testing.assert_allclose(values.sum(axis=1) + expected, raw_output(model)(SAMPLES), atol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_interventional_equals_brute_force(name):
+    model = MODELS[name]()
+    result = TreeShap(model, data=BACKGROUND, feature_perturbation="interventional").explain(SAMPLES)
+    check_against(result, lambda x: interventional_game(model, x, BACKGROUND), model)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_path_dependent_equals_brute_force(name):
+    model = MODELS[name]()
+    result = TreeShap(model, feature_perturbation="tree_path_dependent").explain(SAMPLES)
+    check_against(result, lambda x: path_dependent_game(model, x), model)
+
+
+def test_hist_gradient_boosting_interventional_equals_brute_force_and_path_dependent_adds_up():
+    model = HistGradientBoostingRegressor(max_iter=10, max_depth=3, random_state=0).fit(X, REGRESSION)
+    result = TreeShap(model, data=BACKGROUND).explain(SAMPLES)
+    check_against(result, lambda x: interventional_game(model, x, BACKGROUND), model)
+    result = TreeShap(model, feature_perturbation="tree_path_dependent").explain(SAMPLES)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], model.predict(SAMPLES), atol=1e-8)
+
+
+@pytest.mark.parametrize("mode", ["interventional", "tree_path_dependent"])
+def test_efficiency_on_every_row_of_a_forest(mode):
+    from sklearn.datasets import load_breast_cancer
+
+    data, labels = load_breast_cancer(return_X_y=True)
+    data = data.astype(np.float32)
+    forest = RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0).fit(data, labels)
+    result = TreeShap(forest, data=data[::10], feature_perturbation=mode).explain(data)
+    assert result["values"].shape == (len(data), 30, 2)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], forest.predict_proba(data), atol=1e-6)
+
+
+def test_plot_returns_a_figure():
+    model = MODELS["forest_regressor"]()
+    explainer = TreeShap(model, data=BACKGROUND)
+    result = explainer.explain(X[:40])
+    assert isinstance(explainer.plot(result, feature_names=list("abcde")), matplotlib.figure.Figure)
+    assert isinstance(explainer.dependence_plot(result, 0, interaction=1), matplotlib.figure.Figure)
+    matplotlib.pyplot.close("all")
+
+
+def test_errors_name_the_parameter():
+    tree = MODELS["tree_regressor"]()
+    with pytest.raises(TypeError, match="model: expected a fitted scikit-learn tree model"):
+        TreeShap(LinearRegression().fit(X, REGRESSION), data=BACKGROUND)
+    with pytest.raises(ValueError, match="model: expected a fitted model"):
+        TreeShap(DecisionTreeRegressor(), data=BACKGROUND)
+    with pytest.raises(ValueError, match="feature_perturbation"):
+        TreeShap(tree, data=BACKGROUND, feature_perturbation="auto")
+    with pytest.raises(ValueError, match="data: expected background rows"):
+        TreeShap(tree)
+    with pytest.raises(ValueError, match="data: expected rows of the model's 5 features"):
+        TreeShap(tree, data=BACKGROUND[:, :3])
+    with pytest.raises(ValueError, match="X: expected rows of the model's 5 features"):
+        TreeShap(tree, feature_perturbation="tree_path_dependent").explain(np.ones((2, 4)))
