@@ -10,3 +10,4 @@ from .lime_tabular import LimeTabular
 from .lime_text import LimeText
 from .partial_dependence import PartialDependence
 from .permutation_importance import PermutationImportance
+from .tree_shap import TreeShap
