@@ -34,12 +34,13 @@ def spawn_generators(seed, count):
 class ExpectedGradients(GradientMethod):
     name = "expected_gradients"
 
-    def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0):
+    def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0, progress=True):
         self.background = background
         self.samples = positive_int("samples", samples)
         random_generator("seed", seed)
         self.seed = seed
         self.local_smoothing = non_negative_float("local_smoothing", local_smoothing)
+        self.progress = progress
 
     def check(self, xs):
         self._background = check_background(self.background, xs)
@@ -52,7 +53,7 @@ class ExpectedGradients(GradientMethod):
     def attribute_batch(self, model, xs, ys, batch_size):
         n = len(ys)
         totals = [np.zeros_like(x) for x in xs]
-        for rows in expanded_rows(n, self.samples, batch_size):
+        for rows in expanded_rows(n, self.samples, batch_size, self.progress, self.name):
             owner = np.arange(rows.start, rows.stop) // self.samples
             ref, t = self.draws(len(owner))
             points, deltas = [], []

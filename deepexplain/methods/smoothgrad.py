@@ -20,7 +20,7 @@ from .expected_gradients import non_negative_float, spawn_generators
 class SmoothGrad(GradientMethod):
     name = "smoothgrad"
 
-    def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False):
+    def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False, progress=True):
         self.samples = positive_int("samples", samples)
         self.noise_level = non_negative_float("noise_level", noise_level)
         random_generator("seed", seed)
@@ -31,6 +31,7 @@ class SmoothGrad(GradientMethod):
         if squared and variance:
             raise ValueError("squared, variance: expected at most one of them True (SmoothGrad-Squared or VarGrad), got both")
         self.squared, self.variance = bool(squared), bool(variance)
+        self.progress = progress
 
     def check(self, xs):
         self._noise = spawn_generators(self.seed, len(xs))
@@ -40,7 +41,7 @@ class SmoothGrad(GradientMethod):
         sigmas = [self.noise_level * _ranges(x) for x in xs]
         first = [np.zeros(x.shape, np.float64) for x in xs]
         second = [np.zeros(x.shape, np.float64) for x in xs]
-        for rows in expanded_rows(n, self.samples, batch_size):
+        for rows in expanded_rows(n, self.samples, batch_size, self.progress, self.name):
             owner = np.arange(rows.start, rows.stop) // self.samples
             noisy = [
                 x[owner] + s[owner] * rng.standard_normal((len(owner),) + x.shape[1:], np.float32)

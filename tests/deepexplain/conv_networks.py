@@ -47,6 +47,14 @@ def max_cnn(seed=0, channels=2):
     return model
 
 
+def eager_only():
+    """Skip a test comparing with eager execution in a process that turned it off (--tf1)."""
+    import pytest
+
+    if not tf.executing_eagerly():
+        pytest.skip("compares with eager execution, which this process has turned off")
+
+
 def model_outputs(style, model, xs):
     """``model(xs)`` evaluated in ``style`` (a graph and session, or eagerly)."""
     if style.name == "eager":

@@ -1,0 +1,109 @@
+"""DeepShap: completeness against the background mean, equivalence with DeepLIFT, sampling, errors."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+from conv_networks import eager_only, max_cnn, max_mlp, model_outputs
+from networks import EagerStyle, GraphStyle
+from test_maxpool_rule import assert_complete
+
+RNG = np.random.default_rng(3)
+IMAGES = RNG.normal(size=(4, 8, 8, 2)).astype(np.float32)
+IMAGE_BACKGROUND = RNG.normal(size=(6, 8, 8, 2)).astype(np.float32)
+ROWS = RNG.normal(size=(10, 6)).astype(np.float32)
+ROW_BACKGROUND = RNG.normal(size=(7, 6)).astype(np.float32)
+
+
+@pytest.mark.parametrize("network, xs, background", [(max_cnn, IMAGES, IMAGE_BACKGROUND), (max_mlp, ROWS, ROW_BACKGROUND)])
+def test_complete_against_background_mean(style, network, xs, background):
+    model = network()
+    ys = np.eye(3, dtype=np.float32)[np.arange(len(xs)) % 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every op on the path has a rule: no warning
+        result = style.explain("deepshap", model, xs, ys=ys, background=background)
+    outputs = (model_outputs(style, model, xs) * ys).sum(axis=1)
+    expected = (model_outputs(style, model, background) @ ys.T).mean(axis=0)
+    assert result.shape == xs.shape
+    assert_complete(result, outputs - expected)
+
+
+def test_one_background_row_equals_deeplift(style):
+    model = max_cnn()
+    deepshap = style.explain("deepshap", model, IMAGES, background=IMAGE_BACKGROUND[:1])
+    deeplift = style.explain("deeplift", model, IMAGES, baseline=IMAGE_BACKGROUND[0])
+    np.testing.assert_allclose(deepshap, deeplift, rtol=1e-5, atol=1e-6)
+
+
+def test_mean_of_deeplift_over_background_rows(style):
+    model = max_mlp()
+    deepshap = style.explain("deepshap", model, ROWS, background=ROW_BACKGROUND)
+    deeplift = np.mean([style.explain("deeplift", model, ROWS, baseline=b) for b in ROW_BACKGROUND], axis=0)
+    np.testing.assert_allclose(deepshap, deeplift, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [14, 15, 40])
+def test_batched_equals_unbatched(style, batch_size):
+    model = max_mlp()
+    whole = style.explain("deepshap", model, ROWS, background=ROW_BACKGROUND)
+    chunks = style.explain("deepshap", model, ROWS, background=ROW_BACKGROUND, batch_size=batch_size)
+    np.testing.assert_allclose(chunks, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_several_inputs(style):
+    from networks import two_input_model
+
+    rng = np.random.default_rng(4)
+    xs = [rng.normal(size=(3, 2)).astype(np.float32), rng.normal(size=(3, 2)).astype(np.float32)]
+    background = [rng.normal(size=(4, 2)).astype(np.float32), rng.normal(size=(4, 2)).astype(np.float32)]
+    a, b = style.explain("deepshap", two_input_model, xs, background=background)
+    outputs = np.maximum(3 * xs[0], 0).sum(1) + np.maximum(2 * xs[1], 0).sum(1)
+    reference = (np.maximum(3 * background[0], 0).sum(1) + np.maximum(2 * background[1], 0).sum(1)).mean()
+    np.testing.assert_allclose(a.sum(1) + b.sum(1), outputs - reference, rtol=1e-5)
+
+
+def test_max_background_subsample_is_seeded_and_complete():
+    model, style = max_mlp(), EagerStyle()
+    first = style.explain("deepshap", model, ROWS, background=ROW_BACKGROUND, max_background=3, seed=7)
+    again = style.explain("deepshap", model, ROWS, background=ROW_BACKGROUND, max_background=3, seed=7)
+    np.testing.assert_array_equal(first, again)
+    # The sums match f(x) − the mean over exactly one 3-row subset of the background.
+    outputs = model_outputs(style, model, ROWS).sum(axis=1)
+    background_outputs = model_outputs(style, model, ROW_BACKGROUND).sum(axis=1)
+    sums = first.sum(axis=1)
+    matches = [
+        subset for subset in itertools.combinations(range(len(ROW_BACKGROUND)), 3)
+        if np.allclose(sums, outputs - background_outputs[list(subset)].mean(), rtol=1e-4, atol=1e-5)
+    ]
+    assert len(matches) == 1
+
+
+@pytest.mark.session
+def test_session_and_eager_agree():
+    eager_only()
+    model = max_cnn()
+    graph = GraphStyle().explain("deepshap", model, IMAGES, background=IMAGE_BACKGROUND)
+    eager = EagerStyle().explain("deepshap", model, IMAGES, background=IMAGE_BACKGROUND)
+    np.testing.assert_allclose(graph, eager, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({}, ValueError, "background: expected an array of reference rows"),
+        ({"background": np.zeros((3, 5))}, ValueError, r"background: expected at least one row of samples shaped \(6,\)"),
+        ({"background": np.zeros((0, 6))}, ValueError, "background: expected at least one row"),
+        ({"background": "rows"}, TypeError, "background: expected a real-valued numeric array"),
+        ({"background": np.full((2, 6), np.nan)}, ValueError, "background: expected finite values"),
+        ({"background": ROW_BACKGROUND, "max_background": 0}, ValueError, "max_background: expected a positive integer"),
+        ({"background": ROW_BACKGROUND, "seed": -1}, ValueError, "seed: expected None, a non-negative integer"),
+        ({"background": ROW_BACKGROUND, "batch_size": 13}, ValueError, "batch_size: deepshap puts its 7 background rows"),
+        ({"background": ROW_BACKGROUND, "samples": 3}, TypeError, r"deepshap: unexpected parameters \['samples'\]"),
+    ],
+)
+def test_errors(params, error, message):
+    params = dict(params)
+    batch_size = params.pop("batch_size", None)
+    with pytest.raises(error, match=message):
+        EagerStyle().explain("deepshap", max_mlp(), ROWS, batch_size=batch_size, **params)
