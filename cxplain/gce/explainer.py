@@ -122,7 +122,7 @@ class GenerativeCausalExplainer:
                                  f"shape {self.input_shape_}; pass your own encoder and decoder")
             self.unit_interval_ = bool(unit_interval)
             self.encoder, self.decoder = default_vae(self.input_shape_, self.latent_dim, self.width, self.unit_interval_)
-            rng = np.random.default_rng(self.random_state)
+            rng = self._rng(0)
             for model in (self.encoder, self.decoder):
                 _seeded_init(model, rng)
 
@@ -225,7 +225,7 @@ class GenerativeCausalExplainer:
         self._build(X.shape[1:], X.min() >= 0 and X.max() <= 1)
         self._check_classifier(X[:8])
         step = self._step_function()
-        rng = np.random.default_rng(None if self.random_state is None else [self.random_state, 1])
+        rng = self._rng(1)
         names = ("loss", "loss_ce", "loss_nll", "loss_mse", "loss_kld")
         history = np.zeros((steps, len(names)), np.float32)
         bar = tqdm(range(steps), desc="GCE", unit="step", disable=not progress, leave=False)
@@ -264,18 +264,22 @@ class GenerativeCausalExplainer:
         self._check_trained()
         Nalpha = positive_int("Nalpha", Nalpha, allow_none=True) or getattr(self, "Nalpha_", 25)
         Nbeta = positive_int("Nbeta", Nbeta, allow_none=True) or getattr(self, "Nbeta_", 100)
-        return Nalpha, Nbeta, np.random.default_rng(None if self.random_state is None else [self.random_state, 2])
+        return Nalpha, Nbeta
+
+    def _rng(self, *stream):
+        """A generator for one use of randomness, reproducible from ``random_state``."""
+        return np.random.default_rng(None if self.random_state is None else [self.random_state, *stream])
 
     def information_flow(self, Nalpha=None, Nbeta=None):
         """Î(α; Ŷ) in nats (0 ≤ Î ≤ ln M), from Nα × Nβ draws (by default those of ``train``)."""
-        Nalpha, Nbeta, rng = self._sample_counts(Nalpha, Nbeta)
-        return self._flow(range(self.K), Nalpha, Nbeta, rng)
+        Nalpha, Nbeta = self._sample_counts(Nalpha, Nbeta)
+        return self._flow(range(self.K), Nalpha, Nbeta, self._rng(2))
 
     def information_flow_per_dim(self, dims=None, Nalpha=None, Nbeta=None):
         """I(z_i; Ŷ) for each latent coordinate i in ``dims`` (default all, α first): z_i is
         shared by the Nβ inner draws and every other coordinate drawn afresh."""
-        Nalpha, Nbeta, rng = self._sample_counts(Nalpha, Nbeta)
-        return np.array([self._flow([d], Nalpha, Nbeta, rng) for d in self._check_dims(dims)])
+        Nalpha, Nbeta = self._sample_counts(Nalpha, Nbeta)
+        return np.array([self._flow([d], Nalpha, Nbeta, self._rng(3, d)) for d in self._check_dims(dims)])
 
     def _check_dims(self, dims):
         if dims is None:
@@ -338,8 +342,7 @@ class GenerativeCausalExplainer:
             raise ValueError(f"y: expected {len(X)} integer class labels (one per sample of X), got {describe(y)}")
         run = self._compile("removal", self._removal, [self._spec(None, *self.input_shape_),
                                                        self._spec(None, self.latent_dim)])
-        rng = np.random.default_rng(None if self.random_state is None else [self.random_state, 3])
-        noise = rng.standard_normal((len(X), self.latent_dim)).astype(np.float32)
+        noise = self._rng(4).standard_normal((len(X), self.latent_dim)).astype(np.float32)
         hits = [[], [], []]
         for rows in row_slices(len(X), max(1, EVAL_ROWS // (self.latent_dim + 2))):
             for hit, probabilities in zip(hits, run(X[rows], noise[rows])):
