@@ -16,19 +16,24 @@ def spatial_shape(sample_shape):
     return tuple(sample_shape) if len(sample_shape) == 1 else tuple(sample_shape[:-1])
 
 
-def check_downsample_factors(value, spatial_rank):
-    """``value`` (an int, or a tuple of one int or one int per spatial axis) as a tuple per axis."""
+def check_downsample_factors(value, spatial_rank=None):
+    """``value`` (an int, or a tuple of one int or one int per spatial axis) as a tuple per axis
+    (with ``spatial_rank`` None, only the ints are checked)."""
     factors = (value,) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     try:
-        factors = tuple(factors)
+        factors = tuple(factors) if not isinstance(factors, (str, bytes)) else None
     except TypeError:
         factors = None
-    valid = factors and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) and f >= 1 for f in factors)
-    if not valid or len(factors) not in (1, spatial_rank):
+    valid = factors and all(isinstance(f, (int, np.integer)) and not isinstance(f, (bool, np.bool_)) and f >= 1
+                            for f in factors)
+    if not valid or (spatial_rank is not None and len(factors) not in (1, spatial_rank)):
+        counts = "1 or one per spatial axis" if spatial_rank is None else f"1 or {spatial_rank}"
         raise ValueError(
-            f"downsample_factors: expected a positive int or a tuple of 1 or {spatial_rank} positive ints "
+            f"downsample_factors: expected a positive int or a tuple of {counts} positive ints "
             f"(one per spatial axis of the samples), got {value!r}"
         )
+    if spatial_rank is None:
+        return tuple(int(f) for f in factors)
     return tuple(int(f) for f in factors) * (spatial_rank if len(factors) == 1 else 1)
 
 

@@ -5,16 +5,20 @@ each input position is removed, to output a distribution of importance over
 positions; once fitted it explains new samples in one forward pass, without
 labels and without calling the explained model.
 """
+import warnings
+
 import numpy as np
 import tensorflow as tf
+from tqdm.auto import tqdm
 
 from deepexplain.batching import row_slices
-from deepexplain.validation import as_float_array, check_batch, describe, positive_int
+from deepexplain.validation import describe, positive_int, random_generator
 
-from . import serialisation
+from . import checks, serialisation
 from .blocks import check_downsample_factors, spatial_shape, upsample
-from .causal_objective import PerSampleLoss, causal_weights, kl_divergence, label_matrix
-from .masked_predictions import MaskedPredictor
+from .causal_objective import PerSampleLoss, causal_weights, kl_divergence, label_matrix, resolve_loss
+from .masked_predictions import MaskedPredictor, check_explained_model
+from .model_builders import BaseModelBuilder
 from .style import runtime
 from .uncertainty import check_confidence_level, median_and_interval, training_sets
 
@@ -22,16 +26,25 @@ EXPLAIN_ROWS = 4096
 """Samples per forward pass of the explanation models."""
 
 
-def _as_samples(X):
-    """``X`` as an int32 array (token ids) or a float32 array, with a batch dimension."""
-    if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.integer):
-        array = X.astype(np.int32)
-    else:
-        array = as_float_array("X", X)
-    check_batch("X", [array], min_rank=2)
-    if len(array) == 0:
-        raise ValueError("X: expected at least one sample, got 0")
-    return array
+def _check_masked_data(masked_data, n, count):
+    """``masked_data`` as two float32 arrays ``(n, outputs)`` and ``(n, count, outputs)``."""
+    if not isinstance(masked_data, (tuple, list)) or len(masked_data) != 2:
+        raise TypeError(f"masked_data: expected the pair (predictions, masked) from masked_predictions(X), got {describe(masked_data)}")
+    predictions, masked = (checks.numeric_array(f"masked_data[{i}]", a).astype(np.float32) for i, a in enumerate(masked_data))
+    if predictions.ndim != 2 or predictions.shape[0] != n or masked.shape != (n, count, predictions.shape[1]):
+        raise ValueError(
+            f"masked_data: expected (predictions (n, outputs), masked (n, {count}, outputs)) for {n} samples, "
+            f"got shapes {predictions.shape} and {masked.shape}"
+        )
+    return predictions, masked
+
+
+def _finite_predictions(name, predictions, masked):
+    bad = int(np.size(predictions) + np.size(masked) - np.count_nonzero(np.isfinite(predictions))
+              - np.count_nonzero(np.isfinite(masked)))
+    if bad:
+        raise ValueError(f"{name}: the explained model's outputs on X and its masked copies hold {bad} NaN or infinite "
+                         "values; the causal objective needs finite losses (check the model, or X)")
 
 
 class CXPlain:
@@ -48,12 +61,14 @@ class CXPlain:
     num_models : explanation models in the bootstrap ensemble (> 1 gives intervals).
     downsample_factors : positions per block along each spatial axis (an int or tuple).
     flatten_for_explained_model : reshape samples to ``(n, -1)`` before calling the explained model.
-    random_state : seed of the validation split and the bootstrap resamples.
-    progress : show progress bars while masking and fitting.
+    random_state : seed of the validation split and the bootstrap resamples (None, an int >= 0
+        or a ``numpy.random.Generator``).
+    progress : show progress bars while masking and fitting (one bar for the whole fit).
 
     Attributions have shape ``(n, p)`` for samples of shape ``(p,)`` and
     ``(n, *spatial, 1)`` for samples ``(*spatial, channels)`` (a pixel across all
     channels is one position). Each model's attributions are ≥ 0 and sum to 1 per sample.
+    Parameters are checked when the explainer is constructed and again by ``fit``.
     """
 
     def __init__(self, explained_model, model_builder, masking_operation, loss, num_models=1,
@@ -67,6 +82,24 @@ class CXPlain:
         self.flatten_for_explained_model = flatten_for_explained_model
         self.random_state = random_state
         self.progress = progress
+        self._check_params()
+
+    def _check_params(self):
+        if self.explained_model is not None:
+            check_explained_model(self.explained_model)
+        if not isinstance(self.model_builder, BaseModelBuilder):
+            raise TypeError("model_builder: expected an MLPModelBuilder, UNetModelBuilder or RNNModelBuilder, "
+                            f"got {describe(self.model_builder)}")
+        self.model_builder.check_params()
+        if not callable(getattr(self.masking_operation, "removal", None)):
+            raise TypeError(f"masking_operation: expected ZeroMasking() or WordDropMasking(), got {describe(self.masking_operation)}")
+        if self.loss is not None:
+            resolve_loss(self.loss)
+        positive_int("num_models", self.num_models)
+        check_downsample_factors(self.downsample_factors)
+        checks.boolean("flatten_for_explained_model", self.flatten_for_explained_model)
+        random_generator("random_state", self.random_state)
+        checks.boolean("progress", self.progress)
 
     # -- the causal objective -------------------------------------------------------------
 
@@ -75,54 +108,78 @@ class CXPlain:
         ids, remove = self.masking_operation.removal(sample_shape, factors)
         return factors, ids, remove
 
+    def _require_explained_model(self):
+        if self.explained_model is None:
+            raise ValueError("explained_model: expected the model to explain, got None "
+                             "(a loaded explainer needs CXPlain.load(directory, explained_model=...) to fit or score)")
+
     def masked_predictions(self, X):
         """``(predictions (n, out), masked (n, k, out))`` of the explained model on ``X`` and on
         its copies with each of the ``k`` positions (or blocks) removed; pass them to ``fit`` as
-        ``masked_data`` to fit again without recomputing them."""
-        X = _as_samples(X)
-        if self.explained_model is None:
-            raise ValueError("explained_model: expected the model to explain, got None")
+        ``masked_data`` to fit again without recomputing them. Warns when the model returns NaN or inf."""
+        X = checks.samples(X)
+        self._require_explained_model()
         key = (X.shape[1:], X.dtype.str)
         if getattr(self, "_predictor_key", None) != key:
             _, ids, remove = self._removal(X.shape[1:])
             self._predictor = MaskedPredictor(self.explained_model, remove, int(ids.max()) + 1, X.shape[1:],
                                               tf.as_dtype(X.dtype), self.flatten_for_explained_model, self.progress)
             self._predictor_key = key
-        return self._predictor(X)
+        predictions, masked = self._predictor(X)
+        if not (np.all(np.isfinite(predictions)) and np.all(np.isfinite(masked))):
+            warnings.warn("explained_model returned NaN or infinite outputs on X or its masked copies", RuntimeWarning,
+                          stacklevel=2)
+        return predictions, masked
 
     def _causal_targets(self, X, y, masked_data):
-        n, ids = len(X), self._removal(X.shape[1:])[1]
-        predictions, masked = self.masked_predictions(X) if masked_data is None else masked_data
-        predictions, masked = as_float_array("masked_data[0]", predictions), as_float_array("masked_data[1]", masked)
-        count = int(ids.max()) + 1
-        if predictions.ndim != 2 or predictions.shape[0] != n or masked.shape != (n, count, predictions.shape[1]):
-            raise ValueError(
-                f"masked_data: expected (predictions (n, outputs), masked (n, {count}, outputs)) for {n} samples, "
-                f"got shapes {predictions.shape} and {masked.shape}"
-            )
-        y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"y: expected {n} labels (one per sample of X), got {describe(y)}")
+        """The target distributions ``ω`` ``(n, k)``; ``y`` and the loss are checked before the model is called."""
+        n, count = len(X), int(self._removal(X.shape[1:])[1].max()) + 1
+        if self.loss is None:
+            raise ValueError("loss: expected the loss of the explained model, got None (pass loss= to CXPlain.load)")
+        y = checks.labels(y, n, getattr(self.explained_model, "classes_", None))
+        if masked_data is None:
+            self._require_explained_model()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                predictions, masked = self.masked_predictions(X)
+            _finite_predictions("explained_model", predictions, masked)
+        else:
+            predictions, masked = _check_masked_data(masked_data, n, count)
+            _finite_predictions("masked_data", predictions, masked)
         labels = label_matrix(y, predictions.shape[1])
-        return causal_weights(PerSampleLoss(self.loss, predictions.shape[1]), labels, predictions, masked)
+        weights = causal_weights(PerSampleLoss(self.loss, predictions.shape[1]), labels, predictions, masked)
+        if not np.all(np.isfinite(weights)):
+            raise ValueError(f"loss: gave NaN or infinite values on the explained model's outputs ({describe(self.loss)})")
+        return weights
 
     # -- fitting ----------------------------------------------------------------------------
 
     def fit(self, X, y, masked_data=None):
-        """Fit the explanation model(s) to explain the explained model on ``X`` with labels ``y``."""
-        X = _as_samples(X)
-        num_models = positive_int("num_models", self.num_models)
-        self.model_builder.check_params()
+        """Fit the explanation model(s) to explain the explained model on ``X`` with labels ``y``.
+
+        ``X`` needs at least 2 samples (a validation split is held out). Labels are class
+        indices, one-hot rows or regression targets; a scikit-learn classifier's own labels
+        (``classes_``, strings included) are mapped to class indices.
+        """
+        self._check_params()
+        X = checks.samples(X, min_samples=2, why="one is held out to validate")
+        self.model_builder.check_samples(X)
         factors, ids, _ = self._removal(X.shape[1:])
         weights = self._causal_targets(X, y, masked_data)
-        rng = np.random.default_rng(self.random_state)
-        validation, train_sets = training_sets(len(X), num_models, self.model_builder.validation_fraction, rng)
+        builder = self.model_builder
+        validation, train_sets = training_sets(len(X), self.num_models, builder.validation_fraction,
+                                               random_generator("random_state", self.random_state))
+        bar = tqdm(total=self.num_models * builder.num_epochs, desc=f"fitting {self.num_models} explanation model(s)",
+                   unit="epoch", leave=False) if self.progress else None
         models, losses = [], []
-        for i, train in enumerate(train_sets):
-            model = self.model_builder.build(X.shape[1:], factors, X.dtype.name)
-            losses.append(self.model_builder.fit(model, X[train], weights[train], X[validation], weights[validation],
-                                                 self.progress, desc=f"explanation model {i + 1}/{num_models}"))
-            models.append(model)
+        try:
+            for train in train_sets:
+                model = builder.build(X.shape[1:], factors, X.dtype.name)
+                losses.append(builder.fit(model, X[train], weights[train], X[validation], weights[validation], bar))
+                models.append(model)
+        finally:
+            if bar is not None:
+                bar.close()
         self._set_fitted(models, X.shape[1:], X.dtype.name, factors, ids)
         self.validation_losses_ = losses
         return self
@@ -140,9 +197,12 @@ class CXPlain:
     def _check_fitted(self, X):
         if not hasattr(self, "models_"):
             raise ValueError("CXPlain is not fitted yet: call fit(X, y) (or CXPlain.load) before explain, predict or score")
-        X = _as_samples(X)
+        X = checks.samples(X)
         if X.shape[1:] != self.sample_shape_:
             raise ValueError(f"X: expected samples of shape {self.sample_shape_} (as in fit), got {describe(X)}")
+        if np.dtype(self.input_dtype_).kind in "iu" and X.dtype.kind == "f":
+            raise TypeError(f"X: expected integer token ids (as in fit, {self.input_dtype_}), got {describe(X)}")
+        self.model_builder.check_samples(X)
         return X.astype(self.input_dtype_)
 
     def _block_attributions(self, X):
@@ -151,6 +211,8 @@ class CXPlain:
             spec = tf.TensorSpec((None,) + self.sample_shape_, tf.as_dtype(self.input_dtype_))
             self._forward = runtime().compile(
                 lambda x: tf.stack([model(x, training=False) for model in self.models_]), [spec])
+        if len(X) == 0:
+            return np.zeros((len(self.models_), 0, int(self.block_ids_.max()) + 1), np.float32)
         return np.concatenate([self._forward(X[rows]) for rows in row_slices(len(X), EXPLAIN_ROWS)], axis=1)
 
     def _member_attributions(self, X):
@@ -193,6 +255,8 @@ class CXPlain:
         Lower is better. The explained model is called unless ``masked_data`` is given.
         """
         X = self._check_fitted(X)
+        if len(X) == 0:
+            raise ValueError(f"X: expected at least one sample to score, got {describe(X)}")
         target = self._causal_targets(X, y, masked_data)
         divergence = PerSampleLoss(kl_divergence, target.shape[1])
         losses = [float(np.mean(divergence(target, member))) for member in self._block_attributions(X)]

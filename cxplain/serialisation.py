@@ -15,6 +15,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from deepexplain.validation import positive_int, random_generator
+
+from . import checks
+from .causal_objective import resolve_loss
 from .masking import WordDropMasking, ZeroMasking
 from .model_builders import MLPModelBuilder, RNNModelBuilder, UNetModelBuilder
 
@@ -23,6 +27,7 @@ CONFIG_FILE = "cxplain.json"
 WEIGHTS_FILE = "weights.h5"
 BUILDERS = {cls.__name__: cls for cls in (MLPModelBuilder, RNNModelBuilder, UNetModelBuilder)}
 MASKINGS = {cls.__name__: cls for cls in (ZeroMasking, WordDropMasking)}
+INPUT_DTYPES = ("float32", "int32")
 
 
 def _sha256(path):
@@ -62,6 +67,8 @@ def save(explainer, directory, overwrite=False):
                                       (type(explainer.masking_operation).__name__, MASKINGS, "masking_operation")):
         if cls_name not in registry:
             raise ValueError(f"{label}: save supports {sorted(registry)}, got {cls_name}")
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"directory: expected a directory (new or written by CXPlain.save), got the existing file {directory}")
     existing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
     if existing and not overwrite:
         raise ValueError(f"directory: {directory} already holds a saved CXPlain ({', '.join(existing)}); pass overwrite=True to replace it")
@@ -72,6 +79,9 @@ def save(explainer, directory, overwrite=False):
             for j, array in enumerate(model.get_weights()):
                 group.create_dataset(str(j), data=array)
     random_state = explainer.random_state if isinstance(explainer.random_state, (int, np.integer)) else None
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if (directory / name).is_dir():
+            raise ValueError(f"directory: {directory / name} is a directory; expected a file written by CXPlain.save")
     config = {
         "format": "cxplain",
         "version": FORMAT_VERSION,
@@ -109,47 +119,120 @@ def _read_config(directory, config_file=CONFIG_FILE, weights_file=WEIGHTS_FILE, 
     return config
 
 
-def _registered(config, key, registry):
-    entry = config.get(key)
-    name = entry.get("class") if isinstance(entry, dict) else None
-    if name not in registry:
-        raise ValueError(f"directory: {key} class {name!r} in {CONFIG_FILE} is not one of {sorted(registry)}")
-    params = entry.get("params", {})
-    if not isinstance(params, dict):
-        raise ValueError(f"directory: {key} params in {CONFIG_FILE} must be a JSON object, got {params!r}")
+def _field(config, key, check):
+    """``check(config[key])``; a missing or invalid field raises a ValueError naming it."""
+    if key not in config:
+        raise ValueError(f"directory: {CONFIG_FILE} has no field {key!r}")
     try:
-        return registry[name](**params)
-    except TypeError as error:
-        raise ValueError(f"directory: invalid {key} params in {CONFIG_FILE} ({error})") from None
+        return check(config[key])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"directory: invalid field {key!r} in {CONFIG_FILE}: {error}") from None
+
+
+def _registered(registry, takes_params):
+    def check(entry):
+        if not isinstance(entry, dict) or entry.get("class") not in registry:
+            raise ValueError(f"expected {{'class': one of {sorted(registry)}, ...}}, got {entry!r}")
+        params = entry.get("params", {})
+        if not isinstance(params, dict) or (params and not takes_params):
+            raise ValueError(f"expected params as a JSON object of the class's parameters, got {params!r}")
+        return registry[entry["class"]](**params)
+    return check
+
+
+def _positive_ints(value):
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a non-empty list of positive integers, got {value!r}")
+    return tuple(positive_int("entry", v) for v in value)
+
+
+def _loss(value):
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected a Keras loss name or null, got {value!r}")
+    if value is not None:
+        resolve_loss(value)
+    return value
+
+
+def _random_state(value):
+    random_generator("random_state", value)
+    return value
+
+
+def _dtype(value):
+    if value not in INPUT_DTYPES:
+        raise ValueError(f"expected one of {list(INPUT_DTYPES)}, got {value!r}")
+    return value
+
+
+def _losses(value):
+    if not isinstance(value, list) or not all(checks.is_number(v) for v in value):
+        raise ValueError(f"expected a list of numbers, got {value!r}")
+    return [float(v) for v in value]
+
+
+def _config_fields(config):
+    """Every field of a CXPlain configuration, checked before anything is built."""
+    fields = {
+        "model_builder": _field(config, "model_builder", _registered(BUILDERS, True)),
+        "masking_operation": _field(config, "masking_operation", _registered(MASKINGS, False)),
+        "loss": _field(config, "loss", _loss),
+        "num_models": _field(config, "num_models", lambda v: positive_int("num_models", v)),
+        "downsample_factors": _field(config, "downsample_factors", _positive_ints),
+        "flatten_for_explained_model": _field(config, "flatten_for_explained_model", lambda v: checks.boolean("value", v)),
+        "random_state": _field(config, "random_state", _random_state),
+        "sample_shape": _field(config, "sample_shape", _positive_ints),
+        "input_dtype": _field(config, "input_dtype", _dtype),
+        "validation_losses": _field(config, "validation_losses", _losses),
+    }
+    if len(fields["validation_losses"]) not in (0, fields["num_models"]):
+        raise ValueError(f"directory: invalid field 'validation_losses' in {CONFIG_FILE}: expected "
+                         f"{fields['num_models']} values (one per model), got {len(fields['validation_losses'])}")
+    return fields
+
+
+def _weight_arrays(weights_file, num_models):
+    """Each model's weight arrays; the file must hold exactly ``num_models`` groups ``model_i``."""
+    names = sorted(weights_file.keys())
+    expected = sorted(f"model_{i}" for i in range(num_models))
+    if names != expected:
+        raise ValueError(f"directory: {WEIGHTS_FILE} holds groups {names}, expected {expected} for num_models={num_models}")
+    arrays = []
+    for i in range(num_models):
+        group = weights_file[f"model_{i}"]
+        if not isinstance(group, h5py.Group) or set(group.keys()) != {str(j) for j in range(len(group))} \
+                or not all(isinstance(group[key], h5py.Dataset) for key in group):
+            raise ValueError(f"directory: model_{i} in {WEIGHTS_FILE} is not a group of numbered weight arrays")
+        arrays.append([group[str(j)][()] for j in range(len(group))])
+    return arrays
 
 
 def load(cls, directory, explained_model=None, loss=None):
     directory = Path(directory)
-    config = _read_config(directory)
-    builder = _registered(config, "model_builder", BUILDERS)
-    masking = _registered(config, "masking_operation", MASKINGS)
+    fields = _config_fields(_read_config(directory))
+    sample_shape, factors, dtype = fields["sample_shape"], fields["downsample_factors"], fields["input_dtype"]
+    explainer = cls(explained_model, fields["model_builder"], fields["masking_operation"],
+                    loss if loss is not None else fields["loss"], num_models=fields["num_models"],
+                    downsample_factors=factors, flatten_for_explained_model=fields["flatten_for_explained_model"],
+                    random_state=fields["random_state"], progress=False)
     try:
-        sample_shape = tuple(int(s) for s in config["sample_shape"])
-        factors = tuple(int(f) for f in config["downsample_factors"])
-        explainer = cls(explained_model, builder, masking, loss if loss is not None else config["loss"],
-                        num_models=int(config["num_models"]), downsample_factors=factors,
-                        flatten_for_explained_model=bool(config["flatten_for_explained_model"]),
-                        random_state=config["random_state"])
-        dtype = str(config["input_dtype"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"directory: {CONFIG_FILE} is missing or has an invalid entry ({error!r})") from None
-    _, ids, _ = explainer._removal(sample_shape)
+        factors, ids, _ = explainer._removal(sample_shape)
+        explainer.model_builder.check_samples(np.zeros((0,) + sample_shape, dtype))
+    except ValueError as error:
+        raise ValueError(f"directory: the fields of {CONFIG_FILE} do not fit together: {error}") from None
+    try:
+        with h5py.File(directory / WEIGHTS_FILE, "r") as weights_file:
+            arrays = _weight_arrays(weights_file, explainer.num_models)
+    except OSError as error:
+        raise ValueError(f"directory: {WEIGHTS_FILE} is not a readable HDF5 file ({error})") from None
     models = []
-    with h5py.File(directory / WEIGHTS_FILE, "r") as weights_file:
-        for i in range(explainer.num_models):
-            model = builder.build(sample_shape, factors, dtype)
-            group = weights_file.get(f"model_{i}")
-            arrays = [group[str(j)][()] for j in range(len(group))] if group is not None else []
-            try:
-                model.set_weights(arrays)
-            except ValueError as error:
-                raise ValueError(f"directory: the weights of model {i} in {WEIGHTS_FILE} do not fit the saved configuration ({error})") from None
-            models.append(model)
+    for i, weights in enumerate(arrays):
+        model = explainer.model_builder.build(sample_shape, factors, dtype)
+        try:
+            model.set_weights(weights)
+        except ValueError as error:
+            raise ValueError(f"directory: the weights of model {i} in {WEIGHTS_FILE} do not fit the saved configuration ({error})") from None
+        models.append(model)
     explainer._set_fitted(models, sample_shape, dtype, factors, ids)
-    explainer.validation_losses_ = list(config.get("validation_losses", []))
+    explainer.validation_losses_ = fields["validation_losses"]
     return explainer

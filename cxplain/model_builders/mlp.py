@@ -16,6 +16,12 @@ class MLPModelBuilder(BaseModelBuilder):
         self.activation = activation
         self.with_bn = with_bn
         self.p_dropout = p_dropout
+        self.check_params()
+
+    def check_params(self):
+        super().check_params()
+        self.check_layers(min_layers=0)
+        return self
 
     def scores(self, keras, inputs, grid, factors):
         x = keras.layers.Flatten()(inputs)

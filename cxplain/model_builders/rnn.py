@@ -1,5 +1,12 @@
 """A recurrent explanation model for sequences: text (token ids) and time series."""
-from .base import BaseModelBuilder, block_average, dense_stack
+import numbers
+
+import numpy as np
+
+from deepexplain.validation import describe, positive_int
+
+from .. import checks
+from .base import BaseModelBuilder, block_average, dense_stack, static_shape
 
 
 class RNNModelBuilder(BaseModelBuilder):
@@ -23,19 +30,40 @@ class RNNModelBuilder(BaseModelBuilder):
         self.with_embedding = with_embedding
         self.vocabulary_size = vocabulary_size
         self.embedding_dimension = embedding_dimension
+        self.check_params()
+
+    def check_params(self):
+        super().check_params()
+        self.check_layers(min_layers=1)
+        if checks.boolean("with_embedding", self.with_embedding):
+            if isinstance(self.vocabulary_size, (bool, np.bool_)) or not isinstance(self.vocabulary_size, numbers.Integral) \
+                    or self.vocabulary_size < 2:
+                raise ValueError("vocabulary_size: with_embedding=True needs the number of token ids, an integer >= 2 "
+                                 f"larger than the largest id, got {describe(self.vocabulary_size)}")
+            positive_int("embedding_dimension", self.embedding_dimension)
+        return self
+
+    def check_samples(self, X):
+        if not self.with_embedding:
+            if X.ndim > 3:
+                raise ValueError(f"X: RNNModelBuilder expects sequences of shape (n, length) or (n, length, channels), got {describe(X)}")
+            return
+        if X.ndim > 3 or (X.ndim == 3 and X.shape[2] != 1):
+            raise ValueError("X: RNNModelBuilder(with_embedding=True) expects token ids of shape (n, length) or "
+                             f"(n, length, 1), got {describe(X)}")
+        if X.dtype.kind not in "iu":
+            raise TypeError(f"X: RNNModelBuilder(with_embedding=True) expects integer token ids, got {describe(X)}")
+        if X.size and (X.min() < 0 or X.max() >= self.vocabulary_size):
+            raise ValueError(f"X: expected token ids in [0, vocabulary_size={self.vocabulary_size}), "
+                             f"got ids from {X.min()} to {X.max()}")
 
     def scores(self, keras, inputs, grid, factors):
-        layers, length = keras.layers, inputs.shape[1]
+        shape = static_shape(inputs)
+        layers, length = keras.layers, shape[1]
         if self.with_embedding:
-            if not self.vocabulary_size or len(inputs.shape) > 3 or (len(inputs.shape) == 3 and inputs.shape[2] != 1):
-                raise ValueError(
-                    "vocabulary_size: an embedding needs vocabulary_size (larger than the largest token id) and "
-                    f"token samples of shape (length,) or (length, 1); got vocabulary_size={self.vocabulary_size!r} "
-                    f"and samples of shape {tuple(inputs.shape[1:])}"
-                )
             x = layers.Embedding(self.vocabulary_size, self.embedding_dimension)(layers.Reshape((length,))(inputs))
         else:
-            x = layers.Reshape((length, 1))(inputs) if len(inputs.shape) == 2 else inputs
+            x = layers.Reshape((length, 1))(inputs) if len(shape) == 2 else inputs
         for _ in range(self.num_layers):
             x = layers.Bidirectional(layers.GRU(self.num_units, return_sequences=True))(x)
         x = dense_stack(keras, x, 1, self.num_units, self.activation, self.with_bn, self.p_dropout)

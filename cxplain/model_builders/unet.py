@@ -1,5 +1,7 @@
 """A U-Net explanation model for images (Ronneberger et al., 2015), as in CXPlain."""
-from .base import BaseModelBuilder, block_average
+from deepexplain.validation import describe
+
+from .base import BaseModelBuilder, block_average, static_shape
 
 
 class UNetModelBuilder(BaseModelBuilder):
@@ -21,6 +23,12 @@ class UNetModelBuilder(BaseModelBuilder):
         self.activation = activation
         self.with_bn = with_bn
         self.p_dropout = p_dropout
+        self.check_params()
+
+    def check_params(self):
+        super().check_params()
+        self.check_layers(min_layers=0)
+        return self
 
     def _convolutions(self, keras, x, filters):
         for _ in range(2):
@@ -30,11 +38,13 @@ class UNetModelBuilder(BaseModelBuilder):
             x = keras.layers.Activation(self.activation)(x)
         return keras.layers.Dropout(self.p_dropout)(x) if self.p_dropout else x
 
+    def check_samples(self, X):
+        if X.ndim != 4:
+            raise ValueError(f"X: UNetModelBuilder expects images of shape (n, height, width, channels), got {describe(X)}")
+
     def scores(self, keras, inputs, grid, factors):
-        if len(inputs.shape) != 4:
-            raise ValueError(f"X: UNetModelBuilder expects images of shape (n, height, width, channels), got samples of shape {tuple(inputs.shape[1:])}")
         layers, depth = keras.layers, 2 ** self.num_layers
-        height, width = inputs.shape[1:3]
+        height, width = static_shape(inputs)[1:3]
         padding = ((0, -height % depth), (0, -width % depth))
         x, skips = layers.ZeroPadding2D(padding)(inputs), []
         for stage in range(self.num_layers + 1):

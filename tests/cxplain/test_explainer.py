@@ -99,6 +99,7 @@ def test_text_explainer_with_word_drop():
     np.testing.assert_allclose(attributions.sum(axis=1), 1, atol=1e-5)
 
 
+@pytest.mark.session
 def test_session_style_with_a_tf_keras_model():
     import tf_keras
     from tf_keras.api._v1.keras import backend as K
