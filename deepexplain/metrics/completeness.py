@@ -1,0 +1,23 @@
+"""Completeness (Sundararajan et al., 2017; Ancona et al., ICLR 2018): ``Σᵢ aᵢ = f(x) − f(x̄)``.
+
+Integrated gradients and DeepLIFT satisfy it by construction (up to the integration error);
+saliency and occlusion do not. The error per sample is ``Σᵢ aᵢ − (f(x) − f(x̄))``.
+"""
+import numpy as np
+
+from .scores import TargetScores, check_attributions, check_baseline, check_targets
+
+
+def completeness(model, xs, attributions, targets=None, baseline=None, logits=True, batch_size=None):
+    """Per-sample completeness errors ``Σ attributions − (f(x) − f(baseline))`` (float64).
+
+    ``targets`` are the explained output units (-1 or None: all summed), ``baseline`` one sample
+    (zeros by default), ``logits`` as for the explainers. ``model`` may be a
+    :class:`~deepexplain.metrics.scores.TargetScores` to reuse its compiled function.
+    """
+    xs, attributions = check_attributions(xs, attributions)
+    scores = model if isinstance(model, TargetScores) else TargetScores(model, logits, batch_size)
+    targets = check_targets(targets, len(xs))
+    baseline = check_baseline(baseline, xs)
+    both = scores.copies(len(xs), 2, lambda i, c: np.where((c == 0).reshape((-1,) + (1,) * baseline.ndim), xs[i], baseline), targets)
+    return attributions.reshape(len(xs), -1).sum(axis=1, dtype=np.float64) - (both[:, 0] - both[:, 1])

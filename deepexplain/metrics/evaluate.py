@@ -1,0 +1,191 @@
+"""``deepexplain evaluate``: the metrics of every method in a batch output file, written into it.
+
+The rows are read a chunk at a time; per-row results go to ``/metrics/<method>/<metric>`` and
+their means to the attributes of ``/metrics/<method>``. The file is updated through a copy
+that replaces it atomically, so an interrupted evaluation leaves it as it was.
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..batch.errors import InputError, OutputConflict
+from ..batch.models import load_model
+from ..batch.sources import file_sha256, open_data
+from ..batch.store import open_hdf5
+from .completeness import completeness
+from .deletion import deletion, insertion
+from .infidelity import infidelity, max_sensitivity
+from .scores import TargetScores
+from .sensitivity import default_ns, sensitivity_n
+
+METRICS = ("completeness", "sensitivity_n", "deletion", "insertion", "infidelity", "max_sensitivity")
+CURVES = {"sensitivity_n": "correlation", "deletion": "curves", "insertion": "curves"}
+
+
+def _metric(name, scores, explain, xs, attributions, targets, baseline, params):
+    if name == "completeness":
+        return {"error": completeness(scores, xs, attributions, targets, baseline)}
+    if name == "sensitivity_n":
+        return sensitivity_n(scores, xs, attributions, targets, baseline=baseline, **params)
+    if name in ("deletion", "insertion"):
+        return (deletion if name == "deletion" else insertion)(scores, xs, attributions, targets, baseline=baseline, **params)
+    if name == "infidelity":
+        return {"infidelity": infidelity(scores, xs, attributions, targets, **params)}
+    return {"max_sensitivity": max_sensitivity(explain(targets), xs, attributions, **params)}
+
+
+def _summary(name, result):
+    if name == "completeness":
+        return float(np.mean(np.abs(result["error"])))
+    if name == "sensitivity_n":
+        return float(np.nanmean(result["correlation"]))
+    if name in ("deletion", "insertion"):
+        return float(np.mean(result["auc"]))
+    return float(np.nanmean(result[name]))
+
+
+def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch_size=None, plot=None, progress=True):
+    """Compute ``metrics`` (default: all of :data:`METRICS`) for every ``attributions/<method>``
+    in ``path``; returns ``{method: {metric: summary}}``. ``params`` holds metric parameters,
+    shared or ``{metric: {...}}`` per metric."""
+    from .. import METHODS, get_explainer
+
+    metrics = list(metrics or METRICS)
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise InputError(f"metric: expected names among {list(METRICS)}, got {unknown}")
+    with open_hdf5(path) as f:
+        job = json.loads(f.attrs["job"])
+        methods = {name: json.loads(f["attributions"][name].attrs["parameters"]) for name in f.get("attributions", {})}
+        done = int(f["rows_done"][()])
+        chunk_rows = int(f.attrs["chunk_rows"])
+    if job.get("kind") != "explain" or not methods:
+        raise InputError(f"attributions: expected the output of `deepexplain explain`, {path} holds a {job.get('kind')} run")
+    if file_sha256(model) != job["model_sha256"]:
+        raise OutputConflict(f"model: {model} is not the model {path} was made with")
+    source = open_data(data)
+    if source.sha256() != job["data_sha256"]:
+        raise OutputConflict(f"data: {data} is not the data {path} was made with")
+    rows = min(rows or done, done)
+    if rows < 1:
+        raise InputError(f"attributions: {path} has no finished rows")
+    loaded = load_model(model)
+    scores = TargetScores(loaded, job["logits"], batch_size)
+    explainers = {}
+
+    def explainer_for(method):
+        def explain(targets):
+            if method not in explainers:
+                explainers[method] = get_explainer(method, loaded, logits=job["logits"], **_quiet(METHODS[method], methods[method]))
+
+            def run(perturbed):
+                owners = np.repeat(targets, len(perturbed) // len(targets)) if len(perturbed) != len(targets) else targets
+                ys = _one_hot(owners, scores, perturbed)
+                return explainers[method].run(perturbed, ys, batch_size=batch_size)
+
+            return run
+
+        return explain
+
+    per_metric = {m: {k: v for k, v in (params or {}).items() if not isinstance(v, dict)} for m in metrics}
+    for m in metrics:
+        per_metric[m].update((params or {}).get(m, {}) if isinstance((params or {}).get(m), dict) else {})
+        if m == "sensitivity_n" and "ns" not in per_metric[m]:
+            per_metric[m]["ns"] = [k for k in default_ns(int(np.prod(source.shape[1:]))) if k < np.prod(source.shape[1:])]
+    results = {method: {} for method in methods}
+    bar = tqdm(total=rows * len(methods), unit="rows", desc="evaluate", disable=not progress, dynamic_ncols=True)
+    try:
+        with bar, open_hdf5(path) as f:
+            for start in range(0, rows, chunk_rows):
+                stop = min(start + chunk_rows, rows)
+                xs, targets = source.read(start, stop), f["targets"][start:stop]
+                for method, method_params in methods.items():
+                    attributions = f["attributions"][method][start:stop]
+                    baseline = method_params.get("baseline")
+                    for metric in metrics:
+                        accepted = _accepted(metric, per_metric[metric])
+                        result = _metric(metric, scores, explainer_for(method), xs, attributions, targets, baseline, accepted)
+                        _append(results[method].setdefault(metric, {}), result)
+                    bar.update(stop - start)
+    finally:
+        source.close()
+    _write(path, results, metrics)
+    summary = {method: {m: _summary(m, results[method][m]) for m in metrics} for method in methods}
+    if plot:
+        from .plots import plot_metrics
+
+        figure = plot_metrics(*({method: results[method][m] for method in methods} if m in metrics else {}
+                                for m in ("sensitivity_n", "deletion", "insertion")))
+        figure.savefig(plot, dpi=100)
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return summary
+
+
+def _quiet(cls, params):
+    import inspect
+
+    params = dict(params)
+    if "progress" in inspect.signature(cls).parameters:
+        params["progress"] = False
+    return params
+
+
+def _one_hot(targets, scores, rows):
+    outputs = scores.predictor.n_outputs or scores.predictor(rows[:1]).shape[1]
+    ys = np.zeros((len(targets), outputs), np.float32)
+    ys[targets < 0] = 1.0
+    keep = np.flatnonzero(targets >= 0)
+    ys[keep, targets[keep]] = 1.0
+    return ys
+
+
+def _accepted(metric, params):
+    import inspect
+
+    function = {"completeness": completeness, "sensitivity_n": sensitivity_n, "deletion": deletion, "insertion": insertion,
+                "infidelity": infidelity, "max_sensitivity": max_sensitivity}[metric]
+    names = inspect.signature(function).parameters
+    return {k: v for k, v in params.items() if k in names and k not in ("targets", "baseline", "logits", "batch_size")}
+
+
+def _append(store, result):
+    for key, value in result.items():
+        if key in ("n", "fraction"):
+            store[key] = value
+        else:
+            store[key] = np.concatenate([store[key], value]) if key in store else value
+
+
+def _write(path, results, metrics):
+    tmp = f"{path}.metrics-{os.getpid()}"
+    shutil.copyfile(path, tmp)
+    try:
+        with open_hdf5(tmp, "r+") as f:
+            for method, by_metric in results.items():
+                group = f.require_group(f"metrics/{method}")
+                for metric in metrics:
+                    for key, value in by_metric[metric].items():
+                        name = f"{metric}/{key}"
+                        if name in group:
+                            del group[name]
+                        group[name] = value
+                    group.attrs[metric] = _summary(metric, by_metric[metric])
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def summary_table(summary):
+    """The summary as a text table: one row per method, one column per metric."""
+    metrics = list(next(iter(summary.values())))
+    width = max(len(m) for m in summary) + 2
+    lines = ["method".ljust(width) + "".join(m.rjust(17) for m in metrics)]
+    for method, values in summary.items():
+        lines.append(method.ljust(width) + "".join(f"{values[m]:17.4g}" for m in metrics))
+    return "\n".join(lines)
