@@ -1,4 +1,5 @@
 """Streaming work through a model in bounded chunks of rows."""
+import numpy as np
 from tqdm.auto import tqdm
 
 DEFAULT_ROWS = 1024
@@ -17,3 +18,22 @@ def row_slices(n_rows, batch_size, progress=False, desc=None):
         starts = tqdm(starts, desc=desc, unit="batch", leave=False)
     for start in starts:
         yield slice(start, min(start + batch_size, n_rows))
+
+
+def pad_rows(array, rows):
+    """``array`` with zero rows appended up to ``rows`` (for inputs of a fixed batch size)."""
+    return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], array.dtype)])
+
+
+def fit_fixed_batch(batch_size, fixed_rows, extra_rows, method):
+    """The samples per call when the model takes exactly ``fixed_rows`` rows per call (a
+    placeholder of fixed batch size) and ``method`` adds ``extra_rows`` rows to each call."""
+    if fixed_rows is None:
+        return batch_size
+    room = fixed_rows - extra_rows
+    if room < 1:
+        raise ValueError(
+            f"X: its fixed batch size {fixed_rows} leaves no room for the {extra_rows} reference row(s) "
+            f"{method} adds to every call; declare X with batch size None or at least {extra_rows + 1}"
+        )
+    return min(batch_size, room) if batch_size else room

@@ -6,12 +6,23 @@
   (perturbation methods).
 
 ``compile`` builds the one a method needs, once, with the explainer's runtime.
+``weights`` has one row per input row and at most the rank of ``T`` (missing
+trailing dimensions broadcast). Every call checks that ``T`` has one row per
+input row, feeds placeholders of fixed batch size ``max_rows`` exactly that many
+rows (padding at the end with zero-weighted rows), and counts the NaN and
+infinite values the model produced in ``nonfinite``.
+
+:class:`ArrayModel` offers ``outputs`` for black-box models (NumPy functions,
+``clf.predict_proba``), called on NumPy arrays.
 """
 import warnings
 
+import numpy as np
 import tensorflow as tf
 
+from .batching import pad_rows
 from .overrides import active_rule, audit
+from .targets import BLACK_BOX_METHODS, static_shape
 
 DISCONNECTED = (
     "X: the target does not depend differentiably on input {index} (tf.gradients returned None). "
@@ -21,24 +32,82 @@ DISCONNECTED = (
     "and sum the attributions over the embedding axis to get one value per token."
 )
 
+ROWS_CHECK = "deepexplain: T has one row per input row"
+
+NOT_PER_SAMPLE = (
+    "{label}: expected an output whose first dimension is the batch (one row per input row), got {got} "
+    "for {inputs}. A reduction over the batch (tf.reduce_sum(logits), a mean, a loss) would "
+    "make the attributions scale with the rows per call and change with batch_size. Explain the per-sample "
+    "output instead (e.g. the logits, shape (batch, classes)) and weight or pick its units with ys."
+)
+
+
+def _weighted(output, weights):
+    """``output · weights``, ``weights`` extended by trailing unit dimensions to the rank of
+    ``output``, after checking at run time that ``output`` has one row per row of ``weights``."""
+    rows = tf.concat([tf.shape(output), [-1]], 0)[0]  # -1 for a scalar
+    check = tf.debugging.assert_equal(rows, tf.shape(weights)[0], message=ROWS_CHECK)
+    with tf.control_dependencies([check]):
+        extra = tf.maximum(tf.rank(output) - tf.rank(weights), 0)
+        return output * tf.reshape(weights, tf.concat([tf.shape(weights), tf.ones([extra], tf.int32)], 0))
+
 
 def _rows(output, weights):
-    weighted = output * weights
+    weighted = _weighted(output, weights)
     return tf.reduce_sum(tf.reshape(weighted, [tf.shape(weighted)[0], -1]), axis=1)
 
 
-class CompiledModel:
+def as_float_output(label, output, differentiable):
+    """``output`` as float32: floats and (for perturbation methods) integers are cast; others rejected."""
+    dtype = tf.as_dtype(output.dtype)
+    if dtype == tf.float32:
+        return output
+    if dtype.is_floating:
+        return tf.cast(output, tf.float32)
+    if (dtype.is_integer or dtype == tf.bool) and not differentiable:
+        return tf.cast(output, tf.float32)
+    if dtype.is_integer or dtype == tf.bool:
+        raise TypeError(
+            f"{label}: expected a floating-point output to differentiate, got dtype {dtype.name} (integer outputs "
+            f"have no gradient); explain the model's float scores, or use a perturbation method {BLACK_BOX_METHODS}"
+        )
+    raise TypeError(f"{label}: expected a real-valued numeric output, got dtype {dtype.name}")
+
+
+class _Calls:
+    """Checks shared by compiled and black-box models: rows of ``T``, non-finite values."""
+
+    max_rows = None
+
+    def __init__(self, label):
+        self.label = label
+        self.output_shape = None
+        self.nonfinite = 0
+
+    def _checked(self, results, keep):
+        """``results`` as float32 arrays of their first ``keep`` rows; counts non-finite values."""
+        results = [np.asarray(r, np.float32)[:keep] for r in results]
+        self.nonfinite += sum(int(r.size - np.count_nonzero(np.isfinite(r))) for r in results)
+        return results
+
+
+class CompiledModel(_Calls):
     def __init__(self, runtime, target, signature, method):
+        super().__init__(target.label)
         self.runtime = runtime
         self.target = target
         self.method = method
         self.signature = list(signature)
-        self.output_shape = None
+        self.max_rows = target.fixed_batch
         self._run = None
 
     def _output(self, inputs):
-        output = self.target(inputs)
-        self.output_shape = tuple(output.shape[1:])
+        output = as_float_output(self.label, tf.convert_to_tensor(self.target(inputs)), self.method.needs_gradients)
+        shape, batch = static_shape(output), static_shape(inputs[0])
+        if shape == () or (shape and batch and shape[0] is not None and shape[0] != batch[0]):
+            inputs = f"inputs of shape {tuple('batch' if d is None else d for d in batch)}" if batch else "its inputs"
+            raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=f"shape {shape}", inputs=inputs))
+        self.output_shape = None if shape is None else shape[1:]
         return output
 
     def _build_gradients(self, *tensors):
@@ -47,7 +116,7 @@ class CompiledModel:
         if self.method.rule is not None:
             self._warn_unmodified(inputs, output)
         with active_rule(self.method.rule):
-            grads = tf.gradients(tf.reduce_sum(output * weights), inputs)
+            grads = tf.gradients(tf.reduce_sum(_weighted(output, weights)), inputs)
         for index, grad in enumerate(grads):
             if grad is None:
                 raise ValueError(DISCONNECTED.format(index=index))
@@ -55,10 +124,11 @@ class CompiledModel:
 
     def _build_outputs(self, *tensors):
         inputs, weights = list(tensors[:-1]), tensors[-1]
-        return _rows(self._output(inputs), weights)
+        output = self._output(inputs)
+        return [_rows(output, weights)]
 
     def _warn_unmodified(self, inputs, output):
-        unstamped, unsupported = audit(inputs, output)
+        unstamped, unsupported = audit(inputs, output, self.method.rule)
         if unstamped:
             warnings.warn(
                 f"{self.method.name}: the nonlinearities {unstamped} between X and T were created outside the "
@@ -80,8 +150,49 @@ class CompiledModel:
         weights = tf.TensorSpec(None, tf.float32, name="target_weights")
         self._run = self.runtime.compile(build, self.signature + [weights])
 
+    def _call(self, inputs, weights):
+        n = len(weights)
+        if self.max_rows is not None and n != self.max_rows:
+            if n > self.max_rows:
+                raise RuntimeError(f"{self.method.name} passed {n} rows to a model fed {self.max_rows} at a time")
+            inputs, weights = [pad_rows(x, self.max_rows) for x in inputs], pad_rows(weights, self.max_rows)
+        try:
+            results = self._run(*inputs, weights)
+        except tf.errors.InvalidArgumentError as error:
+            if ROWS_CHECK not in error.message:
+                raise
+            got = "an output with another number of rows (or none)"
+            raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(weights)} rows")) from None
+        return self._checked(results, n)
+
     def gradients(self, inputs, weights):
-        return list(self._run(*inputs, weights))
+        return self._call(inputs, weights)
 
     def outputs(self, inputs, weights):
-        return self._run(*inputs, weights)
+        return self._call(inputs, weights)[0]
+
+
+class ArrayModel(_Calls):
+    """A black-box model called on NumPy arrays: ``outputs`` only, for perturbation methods."""
+
+    def __init__(self, model, label, xs):
+        super().__init__(label)
+        self.model = model
+        probe = [x[:1] if len(x) else np.zeros((1,) + x.shape[1:], np.float32) for x in xs]
+        self.output_shape = self._call(probe).shape[1:]
+
+    def _call(self, inputs):
+        output = np.asarray(self.model(inputs if len(inputs) > 1 else inputs[0]))
+        if output.dtype.kind not in "biuf":
+            raise TypeError(f"{self.label}: expected a real-valued numeric output, got dtype {output.dtype}")
+        rows = len(output) if output.ndim else -1
+        if rows != len(inputs[0]):
+            got = "a scalar" if rows < 0 else f"{rows} rows"
+            raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(inputs[0])} rows"))
+        return output.astype(np.float32)
+
+    def outputs(self, inputs, weights):
+        output = self._call(inputs)
+        weights = weights.reshape(weights.shape + (1,) * max(output.ndim - weights.ndim, 0))
+        values = (output * weights).reshape(len(output), -1).sum(axis=1)
+        return self._checked([values], len(output))[0]

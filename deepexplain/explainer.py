@@ -1,10 +1,19 @@
 """Compiled-once explainers: ``get_explainer(...).run(xs, ys, batch_size)``."""
+import warnings
+
 import numpy as np
 
-from .compiled_model import CompiledModel
+from .batching import fit_fixed_batch
+from .compiled_model import ArrayModel, CompiledModel
 from .methods import make_method
-from .targets import TensorTarget
+from .targets import BLACK_BOX_METHODS, BlackBoxModel
 from .validation import as_array_list, as_float_array, check_batch, positive_int
+
+NOT_DIFFERENTIABLE = (
+    "T: {method} is a gradient method and needs a TensorFlow-differentiable model (a Keras model, a "
+    "tf.Module, or a function of TensorFlow ops), but {error}. A black box such as a NumPy function or "
+    "clf.predict_proba can be explained only by the perturbation methods {black_box}."
+)
 
 
 class Explainer:
@@ -31,55 +40,91 @@ class Explainer:
         ``xs`` (a list for a list of inputs).
         """
         xs_list, multiple = as_array_list("xs", xs)
-        n = check_batch("xs", xs_list)
         batch_size = positive_int("batch_size", batch_size, allow_none=True)
-        self._check_inputs(xs_list)
+        self._check_inputs(xs_list, multiple)
+        n = check_batch("xs", xs_list)
+        self.method.check(xs_list)
         model = self._compiled(xs_list)
         ys = self._weights(ys, n, model.output_shape)
+        batch_size = fit_fixed_batch(batch_size, model.max_rows, self.method.extra_rows, self.method.name)
+        model.nonfinite = 0
         result = self.method.attribute(model, xs_list, ys, batch_size)
+        if model.nonfinite:
+            warnings.warn(
+                f"{model.label}: the model produced {model.nonfinite} NaN or infinite values (outputs or gradients) "
+                f"on these inputs, so {self.method.name} attributions may be NaN or infinite; check the model and xs",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return result if multiple else result[0]
 
-    def _check_inputs(self, xs_list):
-        if isinstance(self.target, TensorTarget):
-            expected = [tuple(x.shape) for x in self.target.inputs]
-            if len(xs_list) != len(expected):
-                raise ValueError(f"xs: expected {len(expected)} input arrays (one per tensor in X), got {len(xs_list)}")
-            for i, (x, shape) in enumerate(zip(xs_list, expected)):
-                _check_shape(f"xs[{i}]" if len(expected) > 1 else "xs", x.shape, shape)
-        elif self._input_shapes is not None:
-            if len(xs_list) != len(self._input_shapes):
-                raise ValueError(f"xs: expected {len(self._input_shapes)} input arrays as in the first run, got {len(xs_list)}")
-            for i, (x, shape) in enumerate(zip(xs_list, self._input_shapes)):
-                if x.shape[1:] != shape:
-                    label = f"xs[{i}]" if len(xs_list) > 1 else "xs"
-                    raise ValueError(
-                        f"{label}: expected samples of shape {shape} as in the first run of this explainer, "
-                        f"got {x.shape[1:]}; create a new explainer for inputs of another shape"
-                    )
-        self.method.check(xs_list)
+    def _expected_inputs(self):
+        """``(what, [(name, shape)])``: the input shapes xs must match, or None when unknown."""
+        specs = self.target.input_specs()
+        if specs is not None:
+            return "the model" if self.target.label != "T" else "X", specs
+        if self._input_shapes is not None:
+            return "the first run of this explainer", [(None, (None,) + s) for s in self._input_shapes]
+        return None, None
+
+    def _check_inputs(self, xs_list, multiple):
+        what, specs = self._expected_inputs()
+        if specs is None:
+            return
+        if len(xs_list) != len(specs):
+            hint = ""
+            if multiple and len(specs) == 1:
+                hint = "; a list is read as one array per input: pass np.asarray(rows) for a list of rows"
+            raise ValueError(
+                f"xs: expected {len(specs)} input array(s) for {what} (shapes {[_shown(s) for _, s in specs]}), "
+                f"got {len(xs_list)}{hint}"
+            )
+        for i, (x, (name, shape)) in enumerate(zip(xs_list, specs)):
+            if shape is None:
+                continue
+            shape = (None,) + tuple(shape[1:])  # a fixed batch size is fed in chunks of that size
+            if len(x.shape) != len(shape) or any(e is not None and s != e for s, e in zip(x.shape, shape)):
+                label = f"xs[{i}]" if len(specs) > 1 else "xs"
+                source = f"input {name!r} of {what}" if name else what
+                hint = ""
+                if x.shape == tuple(shape[1:]) or (len(x.shape) == len(shape) - 1 and _fits(x.shape, shape[1:])):
+                    hint = " (one sample without its batch dimension? pass xs[None])"
+                raise ValueError(f"{label}: expected shape {_shown(shape)} ({source}), got {x.shape}{hint}")
 
     def _compiled(self, xs_list):
         if self._model is None:
             model = CompiledModel(self.runtime, self.target, self.target.signature(xs_list), self.method)
-            model.compile()
+            try:
+                model.compile()
+            except BlackBoxModel as error:
+                if self.method.needs_gradients:
+                    raise TypeError(
+                        NOT_DIFFERENTIABLE.format(method=self.method.name, error=error, black_box=BLACK_BOX_METHODS)
+                    ) from error.__cause__
+                model = ArrayModel(self.target.model, self.target.label, xs_list)
             self._model = model
             self._input_shapes = [x.shape[1:] for x in xs_list]
         return self._model
 
     @staticmethod
     def _weights(ys, n, output_shape):
-        if ys is None:
-            return np.ones((n,) + tuple(d if d is not None else 1 for d in output_shape), np.float32)
+        if ys is None:  # all ones, shaped like T (one row per sample when T's rank is unknown)
+            shape = () if output_shape is None else tuple(1 if d is None else d for d in output_shape)
+            return np.ones((n,) + shape, np.float32)
         ys = as_float_array("ys", ys)
         if ys.ndim == 0 or ys.shape[0] != n:
             raise ValueError(f"ys: expected the same number of samples as xs ({n}), got shape {ys.shape}")
-        _check_shape("ys", ys.shape, (None,) + tuple(output_shape))
+        if output_shape is not None:
+            expected = (None,) + tuple(output_shape)
+            if ys.ndim != len(expected) or not _fits(ys.shape, expected):
+                raise ValueError(f"ys: expected shape {_shown(expected)}, got {ys.shape} (ys is shaped like T)")
         return ys
 
 
-def _check_shape(name, shape, expected):
-    """Raise unless ``shape`` matches ``expected`` (None matches any size)."""
-    expected = tuple(expected)
-    if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
-        shown = tuple("batch" if e is None and i == 0 else e for i, e in enumerate(expected))
-        raise ValueError(f"{name}: expected shape {shown}, got {tuple(shape)}")
+def _fits(shape, expected):
+    return all(e is None or s == e for s, e in zip(shape, expected))
+
+
+def _shown(shape):
+    """A shape for messages, with the batch dimension named."""
+    return tuple("batch" if e is None and i == 0 else e for i, e in enumerate(shape))

@@ -5,10 +5,25 @@ A target maps the input tensors of a compiled function to the output tensor
 """
 import sys
 
+import numpy as np
 import tensorflow as tf
 
 from .runtime import is_graph_tensor
 from .validation import describe
+
+BLACK_BOX_METHODS = ("occlusion", "shapley_sampling")
+"""The methods that need only the model's outputs on NumPy arrays, not its gradients."""
+
+
+class BlackBoxModel(TypeError):
+    """The model could not be called on symbolic tensors: it is not TensorFlow-differentiable."""
+
+
+def static_shape(tensor):
+    """The static shape of a tensor as a tuple of ints and None (v1 and v2 ``TensorShape``
+    alike), or None when its rank is unknown."""
+    shape = tf.TensorShape(tensor.shape)
+    return None if shape.rank is None else tuple(shape.as_list())
 
 
 def strip_softmax(output):
@@ -29,6 +44,13 @@ def is_keras_model(model):
     return tf_keras is not None and isinstance(model, tf_keras.layers.Layer)
 
 
+def is_keras_tensor(value):
+    """Whether ``value`` is a Keras 3 symbolic tensor (``keras.Input(...)`` or a layer output on one)."""
+    import keras
+
+    return isinstance(value, keras.KerasTensor)
+
+
 def is_tensorflow_model(model):
     """Whether ``model`` can be called on tensors inside a compiled function (and differentiated)."""
     return is_keras_model(model) or isinstance(model, (tf.Module, tf.types.experimental.PolymorphicFunction))
@@ -39,12 +61,38 @@ def call_model(model, inputs):
     return model(inputs, training=False) if is_keras_model(model) else model(inputs)
 
 
-class TensorTarget:
-    """Session style: ``T`` and its inputs ``X`` already live in the user's graph."""
+def keras_input_specs(model):
+    """``[(name, shape)]`` of the inputs a Keras model declares, or None if it has none yet."""
+    if not is_keras_model(model):
+        return None
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs:
+        return None
+    specs = [(getattr(x, "name", None), static_shape(x)) for x in inputs]
+    return None if any(shape is None for _, shape in specs) else specs
 
-    def __init__(self, T, X):
+
+class TensorTarget:
+    """Session style: ``T`` and its inputs ``X`` already live in the user's graph.
+
+    ``fixed_batch`` is the batch size ``B`` the placeholders were declared with
+    (``tf.placeholder(tf.float32, [B, ...])``), else None: every call then feeds
+    exactly ``B`` rows.
+    """
+
+    label = "T"
+
+    def __init__(self, T, X, fixed_batch=None):
         self.output = T
         self.inputs = list(X)
+        self.fixed_batch = fixed_batch
+
+    def input_specs(self):
+        """``[(name, shape)]`` per input (None for free dimensions; shape None for unknown rank)."""
+        return [(x.name, static_shape(x)) for x in self.inputs]
 
     def signature(self, xs):
         return self.inputs
@@ -62,16 +110,31 @@ class ModelTarget:
     through its pre-softmax output.
     """
 
+    label = "T (the model)"
+    fixed_batch = None
+
     def __init__(self, model, logits=True):
         self.model = model
         self.logits = logits
+
+    def input_specs(self):
+        """``[(name, shape)]`` of the inputs a Keras model declares, else None (any shape is tried)."""
+        return keras_input_specs(self.model)
 
     def signature(self, xs):
         return [tf.TensorSpec([None] + list(x.shape[1:]), tf.float32, name=f"input_{i}") for i, x in enumerate(xs)]
 
     def __call__(self, inputs):
         args = inputs if len(inputs) > 1 else inputs[0]
-        output = call_model(self.model, args)
+        try:
+            output = call_model(self.model, args)
+        except (NotImplementedError, TypeError, ValueError, AttributeError) as error:
+            if is_tensorflow_model(self.model):
+                raise
+            raise BlackBoxModel(
+                f"calling {describe(self.model)} on a TensorFlow tensor failed "
+                f"({type(error).__name__}: {str(error)[:160]})"
+            ) from error
         if isinstance(output, (list, tuple, dict)):
             raise TypeError(
                 f"T: expected a model with a single output tensor, got a {type(output).__name__} of outputs; "
@@ -81,24 +144,37 @@ class ModelTarget:
         return strip_softmax(output) if self.logits else output
 
 
+def _fixed_batch(inputs, X):
+    """The static batch size shared by the placeholders ``inputs``, or None if it is free."""
+    sizes = {tf.compat.dimension_value(x.shape[0]) for x in inputs if x.shape.rank}
+    sizes.discard(None)
+    if len(sizes) > 1:
+        raise ValueError(f"X: expected the input tensors to share one batch size, got shapes {[static_shape(x) for x in inputs]}")
+    return sizes.pop() if sizes else None
+
+
 def make_target(T, X, graph_style, logits=True):
     """The target for ``T`` (a graph tensor or a model) and ``X`` (its input tensors)."""
+    if not isinstance(logits, (bool, np.bool_)):
+        raise TypeError(f"logits: expected True or False, got {describe(logits)}")
+    if is_keras_tensor(T):
+        raise TypeError(
+            "T: got a Keras symbolic tensor (KerasTensor), which cannot be evaluated or differentiated "
+            "on its own; pass the Keras model itself as T (with X=None), e.g. keras.Model(inputs, outputs)"
+        )
     if is_graph_tensor(T):
         if not graph_style:
             raise TypeError("T: a graph tensor needs a DeepExplain(session=...) context; in eager code pass the model itself")
         inputs = list(X) if isinstance(X, (list, tuple)) else [X]
         for i, x in enumerate(inputs):
+            label = "X" if not isinstance(X, (list, tuple)) else f"X[{i}]"
             if not is_graph_tensor(x):
-                label = "X" if not isinstance(X, (list, tuple)) else f"X[{i}]"
                 raise TypeError(f"{label}: expected a tf.Tensor of the graph T belongs to, got {describe(x)}")
             if x.graph is not T.graph:
-                raise ValueError(f"X: expected tensors of the same graph as T, got one from another graph ({x.name})")
-            if x.shape.rank is None or x.shape[0] is not None:
-                raise ValueError(
-                    f"X: expected a free batch dimension (shape [None, ...]) so that batches of any size "
-                    f"can be fed, got {x.name} of shape {x.shape}"
-                )
-        return TensorTarget(T, inputs)
+                raise ValueError(f"{label}: expected tensors of the same graph as T, got one from another graph ({x.name})")
+            if x.shape.rank == 0:
+                raise ValueError(f"{label}: expected an input tensor with a batch dimension, got the scalar {x.name}")
+        return TensorTarget(T, inputs, _fixed_batch(inputs, X))
     if isinstance(T, tf.Tensor):
         raise TypeError(
             "T: got an eager tensor, which has no graph to differentiate through; pass the model "

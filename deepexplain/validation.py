@@ -17,9 +17,14 @@ def as_float_array(name, value, finite=True):
     if hasattr(value, "numpy"):
         value = value.numpy()
     try:
-        array = np.asarray(value, dtype=np.float32)
+        array = np.asarray(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a numeric array, got {describe(value)}") from None
+        raise TypeError(f"{name}: expected a numeric array, got {describe(value)} (rows of different lengths?)") from None
+    if array.dtype.kind not in "iuf":
+        kinds = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}
+        what = kinds.get(array.dtype.kind, f"dtype {array.dtype}")
+        raise TypeError(f"{name}: expected a real-valued numeric array (int or float), got {what}: {describe(value)}")
+    array = array.astype(np.float32, copy=False)
     if finite and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name}: expected finite values, got {bad} NaN or infinite entries")

@@ -11,11 +11,18 @@ from ..validation import as_float_array
 
 
 class AttributionMethod:
-    """Base class: ``name`` is the registry key, ``rule`` the nonlinearity gradient rule (None: plain)."""
+    """Base class: ``name`` is the registry key, ``rule`` the nonlinearity gradient rule (None: plain).
+
+    ``extra_rows`` is the number of rows the method adds to each model call beyond the
+    samples it explains (DeepLIFT's reference row, say); they must come FIRST in the
+    call (rows ``[0:extra_rows]``), since calls to a model of fixed batch size are padded
+    at the end. The chunk planner keeps ``samples + extra_rows`` within that size.
+    """
 
     name = None
     rule = None
     needs_gradients = True
+    extra_rows = 0
 
     def check(self, xs):
         """Validate method parameters against the data (shapes of baselines, windows, ...)."""
@@ -24,9 +31,15 @@ class AttributionMethod:
         """How many samples ``attribute_batch`` handles at once: ``batch_size``, or all."""
         return batch_size or n_samples
 
+    def empty(self, xs):
+        """The attributions of zero samples: arrays with no rows."""
+        return [np.zeros(x.shape, np.float32) for x in xs]
+
     def attribute(self, model, xs, ys, batch_size):
         """Attributions for all samples, computed a chunk of samples at a time."""
         n = len(ys)
+        if n == 0:
+            return self.empty(xs)
         chunks = [
             self.attribute_batch(model, [x[rows] for x in xs], ys[rows], batch_size)
             for rows in row_slices(n, self.samples_per_chunk(batch_size, n))

@@ -10,28 +10,30 @@ from ..validation import positive_int
 from .base import GradientMethod, check_baseline, expanded_rows, sum_rows_by_owner
 
 
-def midpoint_alphas(steps):
-    """The midpoint-rule nodes of [0, 1]; each has weight ``1 / steps``."""
-    return (np.arange(steps, dtype=np.float32) + 0.5) / steps
+def midpoint_alphas(step, steps):
+    """The midpoint-rule nodes of [0, 1] for the steps ``step`` (integers in ``[0, steps)``);
+    each has weight ``1 / steps``."""
+    return ((step + 0.5) / steps).astype(np.float32)
 
 
 class IntegratedGradients(GradientMethod):
     name = "intgrad"
 
-    def __init__(self, steps=100, baseline=None):
+    def __init__(self, steps=100, baseline=None, progress=True):
         self.steps = positive_int("steps", steps)
         self.baseline = baseline
+        self.progress = progress
         self._baselines = None
 
     def check(self, xs):
         self._baselines = check_baseline(self.baseline, xs)
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        n, alphas = len(ys), midpoint_alphas(self.steps)
+        n = len(ys)
         totals = [np.zeros_like(x) for x in xs]
-        for rows in expanded_rows(n, self.steps, batch_size):
+        for rows in expanded_rows(n, self.steps, batch_size, self.progress, self.name):
             index = np.arange(rows.start, rows.stop)
-            owner, alpha = index // self.steps, alphas[index % self.steps]
+            owner, alpha = index // self.steps, midpoint_alphas(index % self.steps, self.steps)
             points = [b + _expand(alpha, x.ndim) * (x[owner] - b) for x, b in zip(xs, self._baselines)]
             grads = model.gradients(points, ys[owner])
             for total, g in zip(totals, grads):

@@ -18,11 +18,13 @@ from .base import PerturbationMethod
 
 def _per_dimension(name, value, rank, default):
     value = default if value is None else value
+    given = value
     if np.isscalar(value):
         value = (value,) * rank
-    value = tuple(value)
-    if len(value) != rank or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in value):
-        raise ValueError(f"{name}: expected a positive int or a tuple of {rank} positive ints (one per input dimension), got {value!r}")
+    value = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else (value,)
+    valid = all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1 for v in value)
+    if len(value) != rank or not valid:
+        raise ValueError(f"{name}: expected a positive int or a tuple of {rank} positive ints (one per input dimension), got {given!r}")
     return tuple(int(v) for v in value)
 
 

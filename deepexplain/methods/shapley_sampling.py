@@ -13,7 +13,7 @@ With several inputs, every feature of every input is a player.
 """
 import numpy as np
 
-from ..validation import describe, positive_int
+from ..validation import describe, positive_int, random_generator
 from .base import PerturbationMethod
 
 
@@ -33,18 +33,24 @@ class ShapleySampling(PerturbationMethod):
         self.samples = positive_int("samples", samples)
         self.sampling_dims = sampling_dims
         self.seed = seed
+        random_generator("seed", seed)
 
     def _check_dims(self, ndim):
         dims = self.sampling_dims
         if dims is None:
             return list(range(1, ndim))
-        valid = isinstance(dims, (list, tuple)) and dims and all(isinstance(d, (int, np.integer)) for d in dims)
+        valid = isinstance(dims, (list, tuple)) and dims and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)) for d in dims
+        )
         if not valid or not 1 <= min(dims) or max(dims) >= ndim or list(dims) != sorted(set(dims)):
             raise ValueError(
                 f"sampling_dims: expected increasing dimension indices of xs between 1 and {ndim - 1} "
                 f"(0 is the batch dimension), got {describe(dims)}"
             )
         return [int(d) for d in dims]
+
+    def empty(self, xs):
+        return [np.zeros((0,) + grid, np.float32) for grid in self._grids]
 
     def check(self, xs):
         if len(xs) > 1 and self.sampling_dims is not None:
@@ -56,7 +62,7 @@ class ShapleySampling(PerturbationMethod):
             self._grids.append(grid)
             offset += int(np.prod(grid))
         self._players = offset
-        rng = np.random.default_rng(self.seed)
+        rng = random_generator("seed", self.seed)
         self._orders = np.stack([rng.permutation(offset) for _ in range(self.samples)])
 
     def attribute_batch(self, model, xs, ys, batch_size):

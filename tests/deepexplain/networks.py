@@ -78,6 +78,14 @@ def random_cnn(seed, act=tf.nn.relu, channels=3):
     return model
 
 
+def evaluate(model, xs):
+    """``model(xs)`` as a NumPy array, in eager code or (in a TF1-ported process) a session."""
+    if tf.executing_eagerly():
+        return model(tf.constant(xs)).numpy()
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        return sess.run(model(tf.constant(xs)))
+
+
 class GraphStyle:
     """Runs a model-building function inside a fresh session graph and DeepExplain context."""
 
@@ -113,7 +121,7 @@ class EagerStyle:
 
 
 def quiet(method, **kwargs):
-    """Method parameters with progress bars off for perturbation methods."""
-    if method in ("occlusion", "shapley_sampling"):
+    """Method parameters with progress bars off for the methods that show one."""
+    if method in ("intgrad", "occlusion", "shapley_sampling"):
         kwargs.setdefault("progress", False)
     return kwargs

@@ -3,13 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from networks import ACTIVATIONS, EagerStyle, GraphStyle, quiet, random_cnn, random_mlp
+from networks import ACTIVATIONS, EagerStyle, GraphStyle, evaluate, quiet, random_cnn, random_mlp
 
 METHODS = ["saliency", "grad*input", "intgrad", "elrp", "deeplift", "occlusion", "shapley_sampling"]
-
-
-def forward(model, xs):
-    return model(tf.constant(xs)).numpy()
 
 
 @pytest.mark.parametrize("act", ["Relu", "Tanh"])
@@ -20,7 +16,7 @@ def test_deeplift_completeness_mlp(style, act, seed):
     xs, baseline = rng.normal(size=(5, 6)).astype(np.float32), rng.normal(size=6).astype(np.float32)
     ys = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)]
     attribution = style.explain("deeplift", model, xs, ys=ys, baseline=baseline)
-    expected = ((forward(model, xs) - forward(model, baseline[None])) * ys).sum(1)
+    expected = ((evaluate(model, xs) - evaluate(model, baseline[None])) * ys).sum(1)
     np.testing.assert_allclose(attribution.sum(1), expected, rtol=1e-4, atol=1e-5)
 
 
@@ -29,7 +25,7 @@ def test_deeplift_completeness_every_nonlinearity(act):
     model = random_mlp(3, act=ACTIVATIONS[act])
     xs = np.random.default_rng(3).normal(size=(4, 6)).astype(np.float32) * 3
     attribution = EagerStyle().explain("deeplift", model, xs)
-    expected = forward(model, xs).sum(1) - forward(model, np.zeros((1, 6), np.float32)).sum(1)
+    expected = evaluate(model, xs).sum(1) - evaluate(model, np.zeros((1, 6), np.float32)).sum(1)
     np.testing.assert_allclose(attribution.sum(1), expected, rtol=1e-4, atol=1e-5)
 
 
@@ -38,7 +34,7 @@ def test_deeplift_completeness_cnn(style, act):
     model = random_cnn(4, act=ACTIVATIONS[act])
     xs = np.random.default_rng(4).normal(size=(3, 8, 8, 3)).astype(np.float32)
     attribution = style.explain("deeplift", model, xs)
-    expected = forward(model, xs).sum(1) - forward(model, np.zeros((1, 8, 8, 3), np.float32)).sum(1)
+    expected = evaluate(model, xs).sum(1) - evaluate(model, np.zeros((1, 8, 8, 3), np.float32)).sum(1)
     np.testing.assert_allclose(attribution.reshape(3, -1).sum(1), expected, rtol=1e-4, atol=1e-5)
 
 
@@ -47,7 +43,7 @@ def test_integrated_gradients_completeness(style, seed):
     model = random_cnn(seed, act=tf.nn.tanh)
     xs = np.random.default_rng(seed).normal(size=(3, 8, 8, 3)).astype(np.float32)
     attribution = style.explain("intgrad", model, xs, steps=100)
-    expected = forward(model, xs).sum(1) - forward(model, np.zeros((1, 8, 8, 3), np.float32)).sum(1)
+    expected = evaluate(model, xs).sum(1) - evaluate(model, np.zeros((1, 8, 8, 3), np.float32)).sum(1)
     np.testing.assert_allclose(attribution.reshape(3, -1).sum(1), expected, rtol=0.02)
 
 
