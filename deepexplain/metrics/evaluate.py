@@ -12,6 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..batch.errors import InputError, OutputConflict
+from ..batch.jobs import one_hot
 from ..batch.models import load_model
 from ..batch.sources import file_sha256, open_data
 from ..batch.store import open_hdf5
@@ -34,7 +35,7 @@ def _metric(name, scores, explain, xs, attributions, targets, baseline, params):
         return (deletion if name == "deletion" else insertion)(scores, xs, attributions, targets, baseline=baseline, **params)
     if name == "infidelity":
         return {"infidelity": infidelity(scores, xs, attributions, targets, **params)}
-    return {"max_sensitivity": max_sensitivity(explain(targets), xs, attributions, **params)}
+    return {"max_sensitivity": max_sensitivity(explain, xs, attributions, targets, **params)}
 
 
 def _summary(name, result):
@@ -77,16 +78,10 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
     explainers = {}
 
     def explainer_for(method):
-        def explain(targets):
+        def explain(rows, targets):
             if method not in explainers:
                 explainers[method] = get_explainer(method, loaded, logits=job["logits"], **_quiet(METHODS[method], methods[method]))
-
-            def run(perturbed):
-                owners = np.repeat(targets, len(perturbed) // len(targets)) if len(perturbed) != len(targets) else targets
-                ys = _one_hot(owners, scores, perturbed)
-                return explainers[method].run(perturbed, ys, batch_size=batch_size)
-
-            return run
+            return explainers[method].run(rows, one_hot(targets, scores.n_outputs(rows)), batch_size=batch_size)
 
         return explain
 
@@ -133,15 +128,6 @@ def _quiet(cls, params):
     if "progress" in inspect.signature(cls).parameters:
         params["progress"] = False
     return params
-
-
-def _one_hot(targets, scores, rows):
-    outputs = scores.predictor.n_outputs or scores.predictor(rows[:1]).shape[1]
-    ys = np.zeros((len(targets), outputs), np.float32)
-    ys[targets < 0] = 1.0
-    keep = np.flatnonzero(targets >= 0)
-    ys[keep, targets[keep]] = 1.0
-    return ys
 
 
 def _accepted(metric, params):

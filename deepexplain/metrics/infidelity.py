@@ -35,17 +35,20 @@ def infidelity(model, xs, attributions, targets=None, n_perturbations=50, noise=
     return np.mean((dot - (full[:, None] - perturbed)) ** 2, axis=1)
 
 
-def max_sensitivity(explain, xs, attributions=None, radius=0.1, n_perturbations=10, seed=0, batch_size=256):
-    """Per-sample max-sensitivity of the explanation function ``explain(rows) -> attributions``
-    (e.g. ``lambda rows: explainer.run(rows, ys)``; its targets must not depend on the rows).
+def max_sensitivity(explain, xs, attributions=None, targets=None, radius=0.1, n_perturbations=10, seed=0, batch_size=256):
+    """Per-sample max-sensitivity of the explanation function ``explain(rows, targets) -> attributions``,
+    ``targets`` being the output unit explained for each row (those of ``targets``, repeated for
+    the copies of a sample; -1 when None), e.g.
+    ``lambda rows, t: explainer.run(rows, np.eye(n_classes, dtype="float32")[t])``.
 
     ``attributions`` of ``xs`` are computed when not given; perturbed copies are explained
     ``batch_size`` rows at a time.
     """
     radius, n_perturbations = positive_float("radius", radius), positive_int("n_perturbations", n_perturbations)
     batch_size = positive_int("batch_size", batch_size)
+    targets = check_targets(targets, len(xs))
     if attributions is None:
-        attributions = explain(xs)
+        attributions = explain(xs, targets)
     xs, attributions = check_attributions(xs, attributions)
     n, shape = len(xs), xs.shape[1:]
     flat = attributions.reshape(n, -1).astype(np.float64)
@@ -56,7 +59,7 @@ def max_sensitivity(explain, xs, attributions=None, radius=0.1, n_perturbations=
         owners, copy = index // n_perturbations, index % n_perturbations
         perturbed = np.stack([x + _noise(seed, i, (n_perturbations,) + shape, radius, uniform=True)[c]
                               for x, i, c in zip(xs[owners], owners, copy)])
-        change = np.linalg.norm(np.asarray(explain(perturbed), np.float64).reshape(len(index), -1) - flat[owners], axis=1)
+        change = np.linalg.norm(np.asarray(explain(perturbed, targets[owners]), np.float64).reshape(len(index), -1) - flat[owners], axis=1)
         np.maximum.at(worst, owners, change)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(norms > 0, worst / np.where(norms > 0, norms, 1), np.where(worst > 0, np.inf, 0.0))

@@ -67,6 +67,12 @@ class TargetScores:
     def __call__(self, rows, targets):
         return _pick(self.predictor(rows), targets)
 
+    def n_outputs(self, rows):
+        """The number of model outputs (one prediction of ``rows[:1]`` if not known yet)."""
+        if self.predictor.n_outputs is None:
+            self.predictor(rows[:1])
+        return self.predictor.n_outputs
+
     def copies(self, n, copies, perturb, targets):
         """``(n, copies)`` scores: entry ``(i, c)`` scores ``perturb(i, cs)[cs.index(c)]``.
 

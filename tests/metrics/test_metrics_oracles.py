@@ -82,9 +82,9 @@ def test_infidelity_of_the_gradient_of_a_linear_model_is_zero(xs, weights):
 def test_max_sensitivity_on_a_linear_model(xs, weights):
     model = linear_model(weights)
     saliency = deepexplain.get_explainer("saliency", model)
-    np.testing.assert_allclose(metrics.max_sensitivity(saliency.run, xs, radius=0.2, n_perturbations=5), 0, atol=1e-7)
+    np.testing.assert_allclose(metrics.max_sensitivity(lambda rows, t: saliency.run(rows), xs, radius=0.2, n_perturbations=5), 0, atol=1e-7)
     grad_input = deepexplain.get_explainer("grad*input", model)
-    sensitivity = metrics.max_sensitivity(grad_input.run, xs, radius=0.2, n_perturbations=5, batch_size=7)
+    sensitivity = metrics.max_sensitivity(lambda rows, t: grad_input.run(rows), xs, radius=0.2, n_perturbations=5, batch_size=7)
     bound = 0.2 * np.linalg.norm(weights) / np.linalg.norm(xs * weights, axis=1)
     assert np.all(sensitivity > 0) and np.all(sensitivity <= bound + 1e-6)
 
@@ -132,3 +132,16 @@ def test_bad_arguments_are_named(xs, weights):
         metrics.completeness(model, xs, xs, targets=np.zeros(3, int))
     with pytest.raises(ValueError, match="steps"):
         metrics.insertion(model, xs, xs, steps=0)
+
+
+def test_max_sensitivity_passes_each_copy_its_samples_target(xs):
+    targets = np.arange(len(xs)) % 3 + 1
+    seen = []
+
+    def explain(rows, t):
+        seen.append(len(rows))
+        return rows * t[:, None]
+
+    sensitivity = metrics.max_sensitivity(explain, xs, targets=targets, radius=0.05, n_perturbations=5, batch_size=7)
+    assert np.all(sensitivity <= 0.05 * np.sqrt(D) / np.linalg.norm(xs, axis=1) + 1e-6)
+    assert max(seen[1:]) == 7
