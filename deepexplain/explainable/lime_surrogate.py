@@ -67,12 +67,12 @@ class _WeightedMoments:
         total = weights.sum()
         self.x_mean = weights @ X / total
         self.y_mean = weights @ y / total
-        Xc = X - self.x_mean
-        yc = y - self.y_mean
-        weighted = Xc * weights[:, None]
-        self.gram = weighted.T @ Xc
-        self.cross = weighted.T @ yc
-        self.total_ss = float(weights @ (yc * yc))
+        root = np.sqrt(weights)
+        scaled_x = (X - self.x_mean) * root[:, None]
+        scaled_y = (y - self.y_mean) * root
+        self.gram = scaled_x.T @ scaled_x
+        self.cross = scaled_x.T @ scaled_y
+        self.total_ss = float(scaled_y @ scaled_y)
 
     def fit(self, columns, alpha):
         """``(coefficients, intercept, weighted R²)`` of the ridge on ``columns``."""

@@ -22,28 +22,59 @@ from .tabular_input import as_rows
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
 
 
-def _truncated_normal(rng, mean, std, low, high):
-    """Draws of N(mean, std) truncated to [low, high] (elementwise) by inverting the CDF; the
-    upper tail is mirrored so that Φ stays accurate far from the mean."""
-    a, b = (low - mean) / std, (high - mean) / std
-    flip = a > 0
-    a, b = np.where(flip, -b, a), np.where(flip, -a, b)
-    lower = ndtr(a)
-    z = ndtri(lower + rng.random(mean.shape) * (ndtr(b) - lower))
-    z = np.where(flip, -z, z)
-    return np.clip(mean + std * np.nan_to_num(z), low, high)
+class _ColumnDraws:
+    """The drawn columns (categorical ones, and discretised continuous ones) in padded tables, so
+    that ONE uniform number u per entry draws both the category or bin k (inverse CDF of the
+    training frequencies: cum[k−1] <= u < cum[k]) and, for a bin, the value inside it: with
+    v = (u − cum[k−1]) / p[k] uniform on [0, 1), the inverse CDF of the bin's normal truncated
+    to [low, high], mean + std·Φ⁻¹(Φ(a) + v·(Φ(b) − Φ(a))), a and b the standardised bounds
+    (mirrored when a > 0, where Φ loses precision). A category is a bin of zero spread."""
 
+    def __init__(self, columns):
+        """``columns``: per drawn column, ``(keys, counts, bins)`` with ``bins`` None for a
+        categorical column, else ``(means, stds, lows, highs)`` indexed by the keys (bin codes)."""
+        width = max(len(keys) for keys, _, _ in columns)
+        shape = (len(columns), width)
+        self.thresholds = np.full((len(columns), max(width - 1, 1)), 2.0)
+        self.alpha, self.beta = np.full(shape, 0.5), np.zeros(shape)
+        self.mean, self.signed_std = np.zeros(shape), np.zeros(shape)
+        self.keys = []
+        for c, (keys, counts, bins) in enumerate(columns):
+            size = len(keys)
+            probability = counts / counts.sum()
+            cumulative = np.cumsum(probability)
+            self.thresholds[c, :size - 1] = cumulative[:-1]
+            self.keys.append(keys)
+            if bins is None:
+                self.mean[c, :size] = keys
+                continue
+            means, stds, lows, highs = (stat[keys.astype(np.intp)] for stat in bins)
+            a, b = (lows - means) / stds, (highs - means) / stds
+            flip = a > 0
+            a, b = np.where(flip, -b, a), np.where(flip, -a, b)
+            span = (ndtr(b) - ndtr(a)) / probability
+            self.alpha[c, :size] = ndtr(a) - (cumulative - probability) * span
+            self.beta[c, :size] = span
+            self.mean[c, :size] = means
+            self.signed_std[c, :size] = np.where(flip, -stds, stds)
+        self.offsets = np.arange(len(columns)) * width
+        self.alpha, self.beta, self.mean, self.signed_std = (
+            table.ravel() for table in (self.alpha, self.beta, self.mean, self.signed_std))
 
-class _Frequencies:
-    """Values of one column and their training frequencies, drawn by inverse CDF."""
+    def draw(self, uniform):
+        """``(codes, values)`` of ``uniform`` (samples × drawn columns): positions in ``keys``
+        and the sampled values (a category, or a value inside the drawn bin)."""
+        codes = np.zeros(uniform.shape, dtype=np.intp)
+        for threshold in self.thresholds.T:
+            codes += uniform >= threshold
+        flat = codes + self.offsets
+        quantile = np.clip(self.alpha[flat] + self.beta[flat] * uniform, 1e-300, 1 - 1e-16)
+        return codes, self.mean[flat] + self.signed_std[flat] * ndtri(quantile)
 
-    def __init__(self, column):
-        self.values, counts = np.unique(column, return_counts=True)
-        self.cumulative = np.cumsum(counts) / counts.sum()
-        self.cumulative[-1] = 1.0
-
-    def draw_codes(self, uniform):
-        return np.searchsorted(self.cumulative, uniform, side="right")
+    def code_of(self, c, key):
+        """The position of ``key`` in column ``c``'s keys, −1 when training never had it."""
+        found = np.flatnonzero(self.keys[c] == key)
+        return int(found[0]) if found.size else -1
 
 
 class LimeTabular:
@@ -122,51 +153,52 @@ class LimeTabular:
         std = X.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0)
         self.continuous_ = [i for i in range(n_features) if i not in self.categorical_features]
-        self.cuts_, self.bin_stats_, sampled = {}, {}, {}
+        self.cuts_, columns = {}, {}
         for j in self.categorical_features:
-            sampled[j] = X[:, j]
+            keys, counts = np.unique(X[:, j], return_counts=True)
+            columns[j] = (keys, counts, None)
         if self.discretize_continuous:
             for j in self.continuous_:
                 cuts = np.unique(np.percentile(X[:, j], DISCRETIZERS[self.discretizer]))
                 codes = np.searchsorted(cuts, X[:, j])
-                bins = range(len(cuts) + 1)
-                means = np.array([X[codes == b, j].mean() if np.any(codes == b) else 0.0 for b in bins])
-                stds = np.array([X[codes == b, j].std() if np.any(codes == b) else 0.0 for b in bins]) + 1e-11
-                low = np.concatenate([[X[:, j].min()], cuts])
-                high = np.concatenate([cuts, [X[:, j].max()]])
+                keys, counts = np.unique(codes, return_counts=True)
+                means = np.array([X[codes == b, j].mean() if np.any(codes == b) else 0.0 for b in range(len(cuts) + 1)])
+                stds = np.array([X[codes == b, j].std() if np.any(codes == b) else 0.0 for b in range(len(cuts) + 1)])
+                lows = np.concatenate([[X[:, j].min()], cuts])
+                highs = np.concatenate([cuts, [X[:, j].max()]])
                 self.cuts_[j] = cuts
-                self.bin_stats_[j] = (means, stds, low, high)
-                sampled[j] = codes
-        self.frequencies_ = {j: _Frequencies(column) for j, column in sampled.items()}
+                columns[j] = (keys.astype(np.float64), counts, (means, stds + 1e-11, lows, highs))
+        self.drawn_ = sorted(columns)
+        self.draws_ = _ColumnDraws([columns[j] for j in self.drawn_]) if columns else None
         self.fitted_ = True
         return self
 
     def _instance_codes(self, x):
-        """The instance's bin (continuous, discretised) or value (categorical) per drawn column."""
-        return {j: (np.searchsorted(self.cuts_[j], x[j]) if j in self.cuts_ else x[j]) for j in self.frequencies_}
+        """The position of the instance's bin or category in each drawn column (−1 if unseen)."""
+        keys = [np.searchsorted(self.cuts_[j], x[j]) if j in self.cuts_ else x[j] for j in self.drawn_]
+        return np.array([self.draws_.code_of(c, key) for c, key in enumerate(keys)])
 
     def sample(self, x, num_samples, rng):
         """``(interpretable, rows)``: the binary/standardised representation and the model-space
         rows of ``num_samples`` perturbations of ``x`` (row 0 is ``x`` itself)."""
+        if self.draws_ is not None and len(self.drawn_) == self.n_features_:  # every column drawn: no scatter
+            codes, rows = self.draws_.draw(rng.random((num_samples, self.n_features_)))
+            interpretable = (codes == self._instance_codes(x)).astype(np.float64)
+            rows[0] = x
+            interpretable[0] = 1.0
+            return interpretable, rows
         rows = np.empty((num_samples, self.n_features_))
         interpretable = np.empty_like(rows)
         if not self.discretize_continuous:
+            continuous = self.continuous_
             centre = x if self.sample_around_instance else self.mean_
-            noise = rng.standard_normal((num_samples, len(self.continuous_)))
-            rows[:, self.continuous_] = noise * self.std_[self.continuous_] + centre[self.continuous_]
-            interpretable[:, self.continuous_] = (rows[:, self.continuous_] - self.mean_[self.continuous_]) \
-                / self.std_[self.continuous_]
-        uniform = rng.random((num_samples, len(self.frequencies_)))
-        instance = self._instance_codes(x)
-        for column, (j, frequencies) in enumerate(self.frequencies_.items()):
-            drawn = frequencies.values[frequencies.draw_codes(uniform[:, column])]
-            interpretable[:, j] = drawn == instance[j]
-            if j in self.bin_stats_:
-                codes = drawn.astype(np.intp)
-                means, stds, low, high = (stat[codes] for stat in self.bin_stats_[j])
-                rows[:, j] = _truncated_normal(rng, means, stds, low, high)
-            else:
-                rows[:, j] = drawn
+            noise = rng.standard_normal((num_samples, len(continuous)))
+            rows[:, continuous] = noise * self.std_[continuous] + centre[continuous]
+            interpretable[:, continuous] = (rows[:, continuous] - self.mean_[continuous]) / self.std_[continuous]
+        if self.draws_ is not None:
+            codes, values = self.draws_.draw(rng.random((num_samples, len(self.drawn_))))
+            interpretable[:, self.drawn_] = codes == self._instance_codes(x)
+            rows[:, self.drawn_] = values
         rows[0] = x
         interpretable[0] = 1.0
         if not self.discretize_continuous:
