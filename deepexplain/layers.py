@@ -98,8 +98,7 @@ class LayerProbe:
     def __call__(self, inputs):
         if self._model is None:
             return self.layers, self.target(inputs)
-        args = inputs if len(inputs) > 1 else inputs[0]
-        *activations, output = self._model(args, training=False)
+        *activations, output = self._model(list(inputs), training=False)
         return activations, strip_softmax(output) if self.target.logits else output
 
 
@@ -108,7 +107,14 @@ def pad_rows(array, rows):
     return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], array.dtype)])
 
 
-def activations_function(runtime, target, layers, signature):
-    """``run(*arrays) -> [activation arrays]``: the layers' activations in one compiled forward pass."""
-    probe = LayerProbe(target, layers, name="layer_names")
-    return runtime.compile(lambda *inputs: probe(list(inputs))[0], signature)
+def forward_function(runtime, target, signature, layers=(), name="layer"):
+    """``run(*arrays) -> [activations of layers..., output T]``, one compiled forward pass."""
+    if not layers:
+        return runtime.compile(lambda *inputs: [target(list(inputs))], signature)
+    probe = LayerProbe(target, layers, name)
+
+    def build(*inputs):
+        activations, output = probe(list(inputs))
+        return list(activations) + [output]
+
+    return runtime.compile(build, signature)
