@@ -17,13 +17,16 @@ import numbers
 import warnings
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from deepexplain.numerical_gradients import jacobian_from_outputs, perturbed_rows
 from deepexplain.runtime import default_runtime
-from deepexplain.validation import as_float_array, describe, positive_int
+from deepexplain.targets import is_tensorflow_model
+from deepexplain.validation import describe, positive_float, positive_int, random_generator
 
+from .cem import PROGRESS_DELAY
 from .predictor import Predictor
-from .validation import pair
+from .validation import flag, numeric_array, pair
 
 N_CANDIDATES = 8
 """Candidates optimised per requested counterfactual."""
@@ -39,22 +42,25 @@ class Counterfactual:
 
     def __init__(self, model, feature_ranges, categorical_features=None, lam_init=0.1, learning_rate=0.02,
                  eps=1e-3, seed=0):
-        self.predictor = Predictor(model, default_runtime(), name="model")
+        self.predictor = Predictor(model, default_runtime() if is_tensorflow_model(model) else None, name="model")
         self.feature_ranges = feature_ranges
         self.categorical_features = categorical_features
-        self.lam_init = lam_init
-        self.learning_rate = learning_rate
-        self.eps = eps
+        self.lam_init = positive_float("lam_init", lam_init)
+        self.learning_rate = positive_float("learning_rate", learning_rate)
+        self.eps = numeric_array("eps", eps)
+        if self.eps.ndim > 1 or np.any(self.eps <= 0):
+            raise ValueError(f"eps: expected a number > 0 or one such number per feature, got {describe(eps)}")
+        random_generator("seed", seed)
         self.seed = seed
 
     # --- parameters, checked against the instance -----------------------------------------
 
     def _bounds(self, n_features):
-        ranges = as_float_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
+        ranges = numeric_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
         if ranges is not None and ranges.shape == (n_features, 2) and n_features != 2:
             low, high = ranges[:, 0], ranges[:, 1]
         else:
-            low, high = (as_float_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
+            low, high = (numeric_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
         try:
             low, high = (np.broadcast_to(b, (n_features,)).astype(np.float64) for b in (low, high))
         except ValueError:
@@ -75,7 +81,7 @@ class Counterfactual:
                 raise ValueError(f"categorical_features: expected feature indices in [0, {n_features}), got {index!r}")
             if values is None:
                 values = np.arange(np.ceil(low[index]), np.floor(high[index]) + 1)
-            categories[int(index)] = np.sort(as_float_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
+            categories[int(index)] = np.sort(numeric_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
             if categories[int(index)].size == 0:
                 raise ValueError(f"categorical_features: feature {index} has no valid value in its range")
         return categories
@@ -90,26 +96,31 @@ class Counterfactual:
 
     def distance(self, original, cf):
         """Range-normalised L1 distance ``Σ_i |cf_i − original_i| / (max_i − min_i)``."""
-        original = as_float_array("original", original).ravel()
-        cf = as_float_array("cf", cf).ravel()
+        original = numeric_array("original", original).ravel()
+        cf = numeric_array("cf", cf).ravel()
         if cf.shape != original.shape:
             raise ValueError(f"cf: expected {original.size} features like original, got {cf.size}")
         low, high = self._bounds(original.size)
         return float(np.sum(np.abs(cf - original) / (high - low)))
 
-    def generate(self, original, target_class, n_counterfactuals=1, max_iterations=1000):
+    def generate(self, original, target_class, n_counterfactuals=1, max_iterations=1000, verbose=None):
         """Up to ``n_counterfactuals`` counterfactuals of ``original``, closest first.
 
         ``target_class`` is a class index or ``'other'`` (any class but the original one).
         Returns a list of arrays shaped like ``original``; fewer than asked (and a warning)
-        when fewer distinct solutions were found.
+        when fewer distinct solutions were found. ``verbose`` shows progress: True always,
+        False never, None (default) once the search takes more than a few seconds.
         """
-        x = as_float_array("original", original)
+        verbose = flag("verbose", verbose, allow_none=True)
+        x = numeric_array("original", original)
         shape = x.shape
         if x.ndim == 2 and x.shape[0] == 1:
             x = x[0]
-        if x.ndim != 1:
-            raise ValueError(f"original: expected one instance of shape (n_features,) or (1, n_features), got shape {shape}")
+        if x.ndim != 1 or x.size == 0:
+            raise ValueError(f"original: expected one instance of shape (n_features,) or (1, n_features) with "
+                             f"n_features ≥ 1, got shape {shape}")
+        if self.eps.size not in (1, x.size):
+            raise ValueError(f"eps: expected a number or {x.size} values (one per feature), got {self.eps.size} values")
         n_counterfactuals = positive_int("n_counterfactuals", n_counterfactuals)
         max_iterations = positive_int("max_iterations", max_iterations)
         low, high = self._bounds(x.size)
@@ -121,7 +132,7 @@ class Counterfactual:
         target = self._target(target_class, probs.shape[1], original_class)
 
         found = self._search(x.astype(np.float64), low, high, categories, original_class, target,
-                             N_CANDIDATES * n_counterfactuals, max_iterations)
+                             N_CANDIDATES * n_counterfactuals, max_iterations, verbose)
         if len(found) < n_counterfactuals:
             warnings.warn(f"Found {len(found)} of {n_counterfactuals} counterfactuals; increase max_iterations", stacklevel=2)
         return [cf.reshape(shape).astype(np.float32) for cf in found[:n_counterfactuals]]
@@ -135,9 +146,9 @@ class Counterfactual:
             raise ValueError(f"target_class: expected a class other than the original prediction {original_class}")
         return int(target_class)
 
-    def _search(self, x, low, high, categories, original_class, target, n, max_iterations):
+    def _search(self, x, low, high, categories, original_class, target, n, max_iterations, verbose):
         """Adam on the normalised features ``z = (x' − min)/(max − min)`` for ``n`` candidates at once."""
-        rng = np.random.default_rng(self.seed)
+        rng = random_generator("seed", self.seed)
         scale = high - low
         z0 = (x - low) / scale
         # Starts: x itself, points around x, and points anywhere in the box (for diversity).
@@ -150,7 +161,9 @@ class Counterfactual:
         best = np.full(n, np.inf)
         best_x = np.zeros_like(z)
         patience = max(1, max_iterations // 20)
-        for step in range(1, max_iterations + 1):
+        steps = tqdm(range(1, max_iterations + 1), desc="Counterfactual iterations", disable=verbose is False,
+                     delay=0 if verbose else PROGRESS_DELAY, leave=False)
+        for step in steps:
             candidates = low + z * scale
             snapped = self._snap(candidates, categories)
             probs = self.predictor(np.concatenate([snapped, perturbed_rows(candidates, self.eps)]).astype(np.float32))

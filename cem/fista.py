@@ -1,21 +1,28 @@
-"""Projected FISTA for CEM, as TensorFlow ops (Dhurandhar et al., NeurIPS 2018, Algorithm 1).
+"""Projected FISTA for CEM (Dhurandhar et al., NeurIPS 2018, Algorithm 1), written once for
+two array modules: ``tensorflow.experimental.numpy`` (the in-graph loop of differentiable
+models) and ``numpy`` (the loop of black boxes, free of per-iteration TensorFlow calls).
 
-For each instance ``x0`` the iterate ``adv`` starts at ``x0``; the model sees
-``adv`` (PN, the perturbed instance ``x0 + δ``) or ``x0 − adv`` (PP, the part of
-``x0`` that is kept). One iteration, with slack ``y``, step ``k`` and
+For each instance ``x0`` the iterate ``adv`` starts at ``x0``. The model sees ``adv`` (PN,
+the perturbed instance ``x0 + δ``) or ``x0 + no_info − adv`` (PP: the point that keeps the
+part ``x0 − adv`` of ``x0`` and has every other feature at ``no_info``; it lies between
+``no_info`` and ``x0`` in every feature). One iteration, with slack ``y``, step ``k`` and
 ``α_k = lr0·(1 − k/K)^½``::
 
     adv' = Π(S_β(y − α_k ∇g(y)))                  shrinkage-thresholding, eq. 7
     y'   = Π(clip(adv' + (k+1)/(k+4)·(adv' − adv)))  momentum, eq. 6
 
-``g = c·hinge + ‖x0 − y‖² + γ‖AE(in) − in‖²`` is the smooth part of the loss and
-``Π`` keeps a feature where it moved away from ``no_info`` (PN) or toward it (PP),
-and resets it to ``x0`` elsewhere (eq. 5). Each iterate that the model assigns to
-a different class (PN) or the same class (PP), with the ``κ`` margin, competes
-for the best solution by elastic-net distance ``‖x0 − adv‖² + β‖x0 − adv‖₁``.
+``g = c·hinge + ‖x0 − y‖² + γ‖AE(in) − in‖²`` is the smooth part of the loss. ``Π``
+(eq. 5) keeps a PN feature where it moved away from ``no_info`` (else ``x0``) and clips a
+PP feature to the segment between ``no_info`` and ``x0``. Each iterate that the model
+assigns to a different class (PN) or the same class (PP), with the ``κ`` margin, competes
+for the best solution by elastic-net distance ``‖x0 − adv‖² + β‖x0 − adv‖₁`` (for PP, the
+distance of the PP from ``no_info``).
 """
+import math
+import numbers
 from typing import NamedTuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow.experimental.numpy as tnp
 
@@ -29,7 +36,7 @@ class Constants(NamedTuple):
     x0: tf.Tensor
     onehot: tf.Tensor  # (N, classes)
     no_info: tf.Tensor
-    lower: tf.Tensor  # bounds of adv (PP: x0 − feature_range max, x0 − feature_range min)
+    lower: tf.Tensor  # bounds of adv (PP: x0 + no_info − feature_range max, x0 + no_info − feature_range min)
     upper: tf.Tensor
     c: tf.Tensor  # (N,)
 
@@ -52,7 +59,6 @@ def hinge(probs, onehot, kappa, mode, xp=tnp):
     """``max(0, f − g + κ)`` (PN) or ``max(0, g − f + κ)`` (PP) per row.
 
     ``f`` is the probability of the explained class and ``g`` the largest other one.
-    ``xp`` is ``tensorflow.experimental.numpy`` or ``numpy``.
     """
     f = xp.sum(onehot * probs, axis=-1)
     g = xp.max((1.0 - onehot) * probs - 10000.0 * onehot, axis=-1)
@@ -60,116 +66,138 @@ def hinge(probs, onehot, kappa, mode, xp=tnp):
     return xp.maximum(0.0, margin + kappa)
 
 
-def model_input(mode, x0, adv):
-    """What the model is asked about: ``adv`` (PN) or ``x0 − adv`` (PP)."""
-    return adv if mode == "PN" else x0 - adv
+def per_row(values, like, xp=tnp):
+    """``(N,)`` values reshaped to broadcast against rows ``like`` of shape ``(N, *features)``."""
+    return xp.reshape(values, (-1,) + (1,) * (len(like.shape) - 1))
 
 
-def _per_row(condition, like):
-    return tf.reshape(condition, tf.concat([tf.shape(condition), tf.ones([tf.rank(like) - 1], tf.int32)], 0))
-
-
-def elastic_net(x0, adv, beta):
+def elastic_net(x0, adv, beta, xp=tnp):
     """``‖x0 − adv‖² + β‖x0 − adv‖₁`` per row."""
-    delta = tf.reshape(x0 - adv, [tf.shape(x0)[0], -1])
-    return tf.reduce_sum(tf.square(delta), 1) + beta * tf.reduce_sum(tf.abs(delta), 1)
+    delta = x0 - adv
+    axes = tuple(range(1, len(delta.shape)))
+    return xp.sum(xp.square(delta), axis=axes) + beta * xp.sum(xp.abs(delta), axis=axes)
 
 
 class Fista:
-    """The CEM iteration for one mode and set of hyperparameters."""
+    """The CEM iteration for one mode, set of hyperparameters and array module ``xp``."""
 
-    def __init__(self, mode, kappa, beta, gamma, learning_rate_init, max_iterations, clip, ae=None):
+    def __init__(self, mode, kappa, beta, learning_rate_init, max_iterations, clip, xp=tnp):
         self.mode = mode
         self.kappa = kappa
         self.beta = beta
-        self.gamma = gamma
         self.learning_rate_init = learning_rate_init
         self.max_iterations = max_iterations
         self.clip = clip
-        self.ae = ae
+        self.xp = xp
+
+    def model_input(self, consts, adv):
+        """What the model is asked about: ``adv`` (PN) or ``no_info + (x0 − adv)`` (PP, clipped to the
+        segment between ``no_info`` and ``x0`` against rounding)."""
+        if self.mode == "PN":
+            return adv
+        xp, x0, no_info = self.xp, consts.x0, consts.no_info
+        return xp.clip(no_info + (x0 - adv), xp.minimum(no_info, x0), xp.maximum(no_info, x0))
 
     def initial_state(self, consts, best_dist, best_adv, best_grad_graph, best_grad_num):
-        zeros = tf.zeros_like(consts.x0)
-        found = tf.zeros_like(best_dist, dtype=tf.bool)
+        zeros = self.xp.zeros_like(consts.x0)
+        found = self.xp.zeros_like(best_dist, dtype=bool)
         return State(consts.x0, consts.x0, zeros, zeros, best_dist, best_adv, best_grad_graph, best_grad_num, found)
+
+    def is_valid(self, probs, onehot):
+        """PN: the class changed even with ``κ`` added to it; PP: it held with ``κ`` removed.
+        Rows with a NaN or infinite probability are never valid."""
+        xp = self.xp
+        shift = self.kappa * onehot
+        adjusted = probs + shift if self.mode == "PN" else probs - shift
+        same = xp.equal(xp.argmax(adjusted, axis=-1), xp.argmax(onehot, axis=-1))
+        valid = xp.logical_not(same) if self.mode == "PN" else same
+        return xp.logical_and(valid, xp.all(xp.isfinite(probs), axis=-1))
+
+    def track(self, consts, state, probs_adv):
+        """Keep ``state.adv`` as the best solution where it is valid and closer than the best so far."""
+        xp = self.xp
+        valid = self.is_valid(probs_adv, consts.onehot)
+        dist = elastic_net(consts.x0, state.adv, self.beta, xp)
+        better = xp.logical_and(valid, dist < state.best_dist)
+        rows = per_row(better, state.adv, xp)
+        return state._replace(
+            best_dist=xp.where(better, dist, state.best_dist),
+            best_adv=xp.where(rows, state.adv, state.best_adv),
+            best_grad_graph=xp.where(rows, state.grad_graph, state.best_grad_graph),
+            best_grad_num=xp.where(rows, state.grad_num, state.best_grad_num),
+            found=xp.logical_or(state.found, valid),
+        )
+
+    def project(self, consts, v):
+        """``Π``: PN keeps moves away from ``no_info``; PP stays between ``no_info`` and ``x0``."""
+        xp = self.xp
+        if self.mode == "PP":
+            return xp.clip(v, xp.minimum(consts.no_info, consts.x0), xp.maximum(consts.no_info, consts.x0))
+        away = xp.abs(v - consts.no_info) > xp.abs(consts.x0 - consts.no_info)
+        return xp.where(away, v, consts.x0)
+
+    def shrink(self, consts, v):
+        """``S_β``: soft-thresholding of ``v − x0`` at ``β``, within the bounds."""
+        xp = self.xp
+        z = v - consts.x0
+        up = xp.minimum(v - self.beta, consts.upper)
+        down = xp.maximum(v + self.beta, consts.lower)
+        return xp.where(z > self.beta, up, xp.where(z < -self.beta, down, consts.x0))
+
+    def schedule(self, k):
+        """``(α_k, (k+1)/(k+4))``: the learning rate and momentum of step ``k`` (a Python int or a tensor)."""
+        total = float(self.max_iterations)
+        if isinstance(k, numbers.Integral):
+            k = float(k)
+            return self.learning_rate_init * math.sqrt(1.0 - min(k, total) / total), (k + 1.0) / (k + 4.0)
+        k = tf.cast(k, tf.float32)
+        return self.learning_rate_init * tf.sqrt(1.0 - tf.minimum(k, total) / total), (k + 1.0) / (k + 4.0)
+
+    def step(self, consts, state, k, grad_graph, grad_num):
+        """One FISTA update from the slack ``y`` with gradient ``grad_graph + grad_num``."""
+        lr, momentum = self.schedule(k)
+        adv = self.project(consts, self.shrink(consts, state.y - lr * (grad_graph + grad_num)))
+        y = self.xp.clip(adv + momentum * (adv - state.adv), consts.lower, consts.upper)
+        return state._replace(adv=adv, y=self.project(consts, y), grad_graph=grad_graph, grad_num=grad_num)
+
+
+class GraphLoop:
+    """Steps ``start`` to ``stop`` of a c round as one ``tf.while_loop`` with autodiff gradients.
+
+    Each iteration runs the model forward and backward on the slack (for the gradient)
+    and forward only on the iterate (for tracking). ``ae`` is the autoencoder (or None).
+    """
+
+    def __init__(self, fista, gamma, ae=None):
+        self.fista = fista
+        self.gamma = gamma
+        self.ae = ae
 
     def smooth_loss(self, consts, y, probs=None):
         """Summed ``‖x0 − y‖² (+ γ‖AE(in) − in‖²) (+ c·hinge(probs))``: what autodiff differentiates."""
         loss = tf.reduce_sum(tf.square(consts.x0 - y))
         if self.ae is not None and self.gamma:
-            inputs = model_input(self.mode, consts.x0, y)
+            inputs = self.fista.model_input(consts, y)
             loss += self.gamma * tf.reduce_sum(tf.square(self.ae(inputs) - inputs))
         if probs is not None:
-            loss += tf.reduce_sum(consts.c * hinge(probs, consts.onehot, self.kappa, self.mode))
+            loss += tf.reduce_sum(consts.c * hinge(probs, consts.onehot, self.fista.kappa, self.fista.mode))
         return loss
 
-    def graph_gradient(self, loss, y):
-        return tf.clip_by_value(tf.gradients(loss, y)[0], *self.clip)
+    def smooth_gradient(self, consts, y, probs=None):
+        """``clip(∇_y smooth_loss)``."""
+        return tf.clip_by_value(tf.gradients(self.smooth_loss(consts, y, probs), y)[0], *self.fista.clip)
 
-    def is_valid(self, probs, onehot):
-        """PN: the class changed even with ``κ`` added to it; PP: it held with ``κ`` removed."""
-        shift = self.kappa * onehot
-        adjusted = probs + shift if self.mode == "PN" else probs - shift
-        same = tf.equal(tf.argmax(adjusted, -1), tf.argmax(onehot, -1))
-        return tf.logical_not(same) if self.mode == "PN" else same
-
-    def track(self, consts, state, probs_adv):
-        """Keep ``state.adv`` as the best solution where it is valid and closer than the best so far."""
-        valid = self.is_valid(probs_adv, consts.onehot)
-        dist = elastic_net(consts.x0, state.adv, self.beta)
-        better = tf.logical_and(valid, dist < state.best_dist)
-        rows = _per_row(better, state.adv)
-        return state._replace(
-            best_dist=tf.where(better, dist, state.best_dist),
-            best_adv=tf.where(rows, state.adv, state.best_adv),
-            best_grad_graph=tf.where(rows, state.grad_graph, state.best_grad_graph),
-            best_grad_num=tf.where(rows, state.grad_num, state.best_grad_num),
-            found=tf.logical_or(state.found, valid),
-        )
-
-    def project(self, consts, v):
-        away = tf.abs(v - consts.no_info) > tf.abs(consts.x0 - consts.no_info)
-        keep = away if self.mode == "PN" else tf.logical_not(away)
-        return tf.where(keep, v, consts.x0)
-
-    def shrink(self, consts, v):
-        """``S_β``: soft-thresholding of ``v − x0`` at ``β``, within the bounds."""
-        z = v - consts.x0
-        up = tf.minimum(v - self.beta, consts.upper)
-        down = tf.maximum(v + self.beta, consts.lower)
-        return tf.where(z > self.beta, up, tf.where(z < -self.beta, down, consts.x0))
-
-    def step(self, consts, state, k, grad_graph, grad_num):
-        """One FISTA update from the slack ``y`` with gradient ``grad_graph + grad_num``."""
-        k = tf.cast(k, tf.float32)
-        total = float(self.max_iterations)
-        lr = self.learning_rate_init * tf.sqrt(1.0 - tf.minimum(k, total) / total)
-        adv = self.project(consts, self.shrink(consts, state.y - lr * (grad_graph + grad_num)))
-        momentum = (k + 1.0) / (k + 4.0)
-        y = tf.clip_by_value(adv + momentum * (adv - state.adv), consts.lower, consts.upper)
-        return state._replace(adv=adv, y=self.project(consts, y), grad_graph=grad_graph, grad_num=grad_num)
-
-    def round(self, consts, state, predict):
-        """All ``max_iterations`` steps of one c round in a ``tf.while_loop``, autodiff gradients.
-
-        Each iteration runs the model forward and backward on the slack (for the
-        gradient) and forward only on the iterate (for tracking).
-        """
+    def run(self, consts, state, predict, start, stop):
+        """The state after steps ``start ≤ k < stop``, the final iterate tracked too."""
+        fista = self.fista
         zeros = tf.zeros_like(consts.x0)
 
         def body(k, *fields):
-            current = State(*fields)
-            current = self.track(consts, current, predict(model_input(self.mode, consts.x0, current.adv)))
-            probs_y = predict(model_input(self.mode, consts.x0, current.y))
-            grad = self.graph_gradient(self.smooth_loss(consts, current.y, probs_y), current.y)
-            return (k + 1,) + tuple(self.step(consts, current, k, grad, zeros))
+            current = fista.track(consts, State(*fields), predict(fista.model_input(consts, fields[0])))
+            probs_y = predict(fista.model_input(consts, current.y))
+            grad = self.smooth_gradient(consts, current.y, probs_y)
+            return (k + 1,) + tuple(fista.step(consts, current, k, grad, zeros))
 
-        loop = tf.while_loop(lambda k, *fields: k < self.max_iterations, body, (tf.constant(0),) + tuple(state))
+        loop = tf.while_loop(lambda k, *fields: k < stop, body, (start,) + tuple(state))
         final = State(*loop[1:])
-        return self.track(consts, final, predict(model_input(self.mode, consts.x0, final.adv)))
-
-    def black_box_iteration(self, consts, state, k, probs_adv, grad_num):
-        """Track and step with the hinge gradient ``grad_num`` computed outside the graph."""
-        state = self.track(consts, state, probs_adv)
-        grad = self.graph_gradient(self.smooth_loss(consts, state.y), state.y)
-        return self.step(consts, state, k, grad, grad_num)
+        return fista.track(consts, final, predict(fista.model_input(consts, final.adv)))

@@ -4,6 +4,8 @@ Keras models (Keras 3 or tf_keras), ``tf.Module``s and ``tf.function``s are
 *differentiable*: they are also called on tensors inside compiled functions, so
 gradients come from autodiff. Any other callable is a black box.
 """
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -12,19 +14,30 @@ from deepexplain.validation import describe
 
 
 def check_probabilities(name, probs, n_rows):
-    """``probs`` as a float array of shape ``(n_rows, classes)`` whose rows are distributions."""
-    probs = np.asarray(probs.numpy() if hasattr(probs, "numpy") else probs, dtype=np.float32)
+    """``probs`` as a float array of shape ``(n_rows, classes)`` whose rows are distributions.
+
+    Rows with NaN or infinite values are kept (they never count as a solution) and warned about.
+    """
+    probs = np.asarray(probs.numpy() if hasattr(probs, "numpy") else probs)
+    if probs.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected real class probabilities, got {describe(probs)}")
+    probs = probs.astype(np.float32, copy=False)
     if probs.ndim != 2 or probs.shape[0] != n_rows or probs.shape[1] < 2:
         raise ValueError(
-            f"{name}: expected class probabilities of shape ({n_rows}, n_classes ≥ 2) for {n_rows} rows, "
-            f"got {describe(probs)}"
+            f"{name}: the model returned {describe(probs)} for {n_rows} rows; expected class probabilities of "
+            f"shape ({n_rows}, n_classes ≥ 2)"
         )
-    in_range = np.all((probs >= -1e-4) & (probs <= 1 + 1e-4))
-    if not in_range or not np.allclose(probs.sum(1), 1.0, atol=1e-3):
+    finite = np.isfinite(probs).all(1)
+    if not finite.all():
+        warnings.warn(f"{name}: the model returned NaN or infinite probabilities; those rows are never a solution",
+                      RuntimeWarning, stacklevel=3)
+    checked = probs[finite]
+    sums = checked.sum(1)
+    if checked.size and (checked.min() < -1e-4 or checked.max() > 1 + 1e-4 or np.abs(sums - 1).max() > 1e-3):
         raise ValueError(
             f"{name}: expected class probabilities (in [0, 1], each row summing to 1), got values in "
-            f"[{probs.min():.3g}, {probs.max():.3g}] with row sums in [{probs.sum(1).min():.3g}, "
-            f"{probs.sum(1).max():.3g}]; end the model with a softmax or pass predict_proba"
+            f"[{checked.min():.3g}, {checked.max():.3g}] with row sums in [{sums.min():.3g}, "
+            f"{sums.max():.3g}]; end the model with a softmax or pass predict_proba"
         )
     return probs
 

@@ -6,6 +6,29 @@ import numpy as np
 from deepexplain.validation import as_float_array, describe
 
 
+def numeric_array(name, value):
+    """``value`` as a finite float32 array. Strings, booleans and complex numbers are rejected,
+    not converted."""
+    raw = value.numpy() if hasattr(value, "numpy") else value
+    try:
+        kind = np.asarray(raw).dtype.kind
+    except (TypeError, ValueError):
+        kind = "O"
+    if kind not in "iuf":
+        raise TypeError(f"{name}: expected real numbers (an int or float array), got {describe(value)}")
+    return as_float_array(name, raw)
+
+
+def flag(name, value, allow_none=False):
+    """``value`` as a bool (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        expected = "True, False or None" if allow_none else "True or False"
+        raise TypeError(f"{name}: expected {expected}, got {describe(value)}")
+    return bool(value)
+
+
 def choice(name, value, options):
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name}: expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}")
@@ -24,7 +47,7 @@ def instance_shape(name, value):
         shape = tuple(value)
     except TypeError:
         raise TypeError(f"{name}: expected a tuple (batch, *features), got {describe(value)}") from None
-    if len(shape) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape):
+    if len(shape) < 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in shape):
         raise ValueError(f"{name}: expected a tuple of positive ints (batch, *features), e.g. (1, 4), got {value!r}")
     return tuple(int(s) for s in shape)
 
@@ -46,7 +69,7 @@ def increasing_pair(name, value):
 
 def per_feature(name, value, feature_shape):
     """``value`` (a number or an array) broadcast to ``(1, *feature_shape)``."""
-    array = as_float_array(name, value)
+    array = numeric_array(name, value)
     target = (1,) + tuple(feature_shape)
     try:
         if array.ndim > len(target):

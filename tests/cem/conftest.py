@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
+
+from cem_models import fixed_mlp
 
 
 @pytest.fixture(scope="session")
@@ -18,20 +19,8 @@ def feature_range(iris):
 
 
 @pytest.fixture(scope="session")
-def logistic(iris):
-    X, y = iris
-    return LogisticRegression(max_iter=500).fit(X, y)
-
-
-@pytest.fixture(scope="session")
-def mlp(iris):
-    """A small trained Keras 3 MLP ending in a softmax."""
+def mlp():
+    """The fixed MLP as a Keras 3 model."""
     import keras
 
-    X, y = iris
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
-    model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy")
-    model.fit(X, y, epochs=20, batch_size=32, verbose=0)
-    return model
+    return fixed_mlp(keras)

@@ -70,3 +70,49 @@ def test_counterfactual_errors(categorical_iris):
         Counterfactual(model.predict_proba, (np.zeros(3), np.ones(3))).generate(X[0], 1)
     with pytest.raises(ValueError, match="model: expected class probabilities"):
         Counterfactual(lambda x: x, (X.min(0), X.max(0))).generate(X[0], 1)
+
+
+@pytest.mark.parametrize("overrides, error, match", [
+    (dict(lam_init=0.0), ValueError, "lam_init"),
+    (dict(lam_init="0.1"), ValueError, "lam_init"),
+    (dict(learning_rate=-0.1), ValueError, "learning_rate"),
+    (dict(learning_rate=True), ValueError, "learning_rate"),
+    (dict(eps=0.0), ValueError, "eps"),
+    (dict(eps="1e-3"), TypeError, "eps"),
+    (dict(eps=np.ones((2, 2))), ValueError, "eps"),
+    (dict(seed="0"), ValueError, "seed"),
+    (dict(seed=1.5), ValueError, "seed"),
+    (dict(seed=-1), ValueError, "seed"),
+])
+def test_invalid_counterfactual_parameters(overrides, error, match):
+    with pytest.raises(error, match=match):
+        Counterfactual(lambda x: np.full((len(x), 2), 0.5), (0.0, 1.0), **overrides)
+
+
+def test_counterfactual_input_errors(categorical_iris):
+    X, model = categorical_iris
+    explainer = Counterfactual(model.predict_proba, (X.min(0), X.max(0)), eps=np.full(3, 1e-3))
+    with pytest.raises(ValueError, match="eps: expected a number or 4 values"):
+        explainer.generate(X[0], 1)
+    explainer = Counterfactual(model.predict_proba, (X.min(0), X.max(0)))
+    with pytest.raises(ValueError, match="original"):
+        explainer.generate(np.zeros(0), 1)
+    with pytest.raises(TypeError, match="original"):
+        explainer.generate(X[0].astype(str), 1)
+    with pytest.raises(TypeError, match="original"):
+        explainer.generate(X[0] > 0, 1)
+    with pytest.raises(TypeError, match="feature_ranges"):
+        Counterfactual(model.predict_proba, ("0", "1")).generate(X[0], 1)
+    with pytest.raises(TypeError, match="verbose"):
+        explainer.generate(X[0], 1, verbose=1)
+    with pytest.raises(ValueError, match="target_class"):
+        explainer.generate(X[0], True)
+
+
+def test_same_seed_same_counterfactuals(categorical_iris):
+    X, model = categorical_iris
+    runs = [Counterfactual(model.predict_proba, (X.min(0), X.max(0)), seed=seed).generate(
+        X[0], "other", n_counterfactuals=2, max_iterations=100) for seed in (3, 3, 4)]
+    for first, second in zip(runs[0], runs[1]):
+        np.testing.assert_array_equal(first, second)
+    assert any(not np.array_equal(a, b) for a, b in zip(runs[0], runs[2]))
