@@ -11,3 +11,6 @@ from .lime_text import LimeText
 from .partial_dependence import PartialDependence
 from .permutation_importance import PermutationImportance
 from .tree_shap import TreeShap
+from .activation_visualization import ActivationVisualization
+from .deep_shap import DeepShap
+from .feature_importance import FeatureImportance
