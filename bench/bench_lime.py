@@ -26,8 +26,8 @@ from timing import best_time, paired_best_times
 
 
 def report(name, ours_time, floor_time, lime_time, target):
-    print(f"    {name} {ours_time * 1e3:.1f} ms   floor {floor_time * 1e3:.1f} ms   ratio {ours_time / floor_time:.2f}x "
-          f"(target <= {target}x)")
+    print(f"    {name} {ours_time * 1e3:.1f} ms   floor {floor_time * 1e3:.1f} ms   "
+          f"ratio {ours_time / floor_time:.2f}x (target <= {target}x)")
     print(f"    lime {lime_time * 1e3:.1f} ms   ratio to floor {lime_time / floor_time:.1f}x   "
           f"speed-up over lime {lime_time / ours_time:.1f}x")
 

@@ -18,10 +18,11 @@ import numpy as np
 from skimage.color import gray2rgb, rgb2lab
 from skimage.segmentation import mark_boundaries, quickshift, slic
 
-from ..validation import as_float_array, describe, positive_float, positive_int, random_generator
-from .lime_surrogate import (check_class_names, check_feature_selection, cosine_distances_to_all_on,
+from ..validation import as_float_array, describe, positive_float
+from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
                              explained_label, exponential_kernel, fit_surrogate, label_name)
 from .prediction import Predictor
+from .streaming import predict_streamed
 
 SEGMENTATIONS = ("quickshift", "slic")
 MIN_SEGMENTS, MAX_SEGMENTS = 10, 100
@@ -95,7 +96,8 @@ class LimeImage:
         self.predictor = Predictor(model, batch_size)
         self.class_names = check_class_names(class_names)
         if not callable(segmentation) and segmentation not in SEGMENTATIONS:
-            raise ValueError(f"segmentation: expected one of {SEGMENTATIONS} or a function, got {describe(segmentation)}")
+            raise ValueError(f"segmentation: expected one of {SEGMENTATIONS} or a function, "
+                             f"got {describe(segmentation)}")
         if segmentation_params is not None and not isinstance(segmentation_params, dict):
             raise TypeError(f"segmentation_params: expected a dict or None, got {describe(segmentation_params)}")
         self.segmentation = segmentation
@@ -119,11 +121,7 @@ class LimeImage:
         if image.ndim not in (2, 3):
             raise ValueError(f"image: expected one image of shape (height, width) or (height, width, channels), "
                              f"got shape {image.shape}")
-        num_features = positive_int("num_features", num_features)
-        num_samples = positive_int("num_samples", num_samples)
-        if num_samples < 2:
-            raise ValueError(f"num_samples: expected at least 2 (the image and one perturbation), got {num_samples}")
-        rng = random_generator("random_state", random_state)
+        num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the image")
         segments = self._segments(image)
         n_segments = int(segments.max()) + 1
         if self.hide_color is None:
@@ -141,11 +139,7 @@ class LimeImage:
             keep = switches[start:stop, segments].astype(bool)
             return np.where(keep[keep_axes], image, hidden)
 
-        outputs = None
-        for rows, predictions in self.predictor.stream(num_samples, images, self.progress, "LimeImage"):
-            if outputs is None:
-                outputs = np.empty((num_samples, predictions.shape[1]))
-            outputs[rows] = predictions
+        outputs = predict_streamed(self.predictor, num_samples, images, self.progress, "LimeImage")
         label = explained_label(label, outputs[0])
         distances = cosine_distances_to_all_on(switches)
         surrogate = fit_surrogate(switches, outputs[:, label], exponential_kernel(distances, self.kernel_width),

@@ -8,10 +8,9 @@ sample by π(z) = sqrt(exp(−d(z, z₀)² / w²)). As in lime, ``feature_select
 them; ``score`` is its weighted R² on the samples and ``local_prediction`` its value at the
 instance (row 0 of every sample matrix).
 """
-import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import describe, positive_int
+from ..validation import describe, positive_int, random_generator
 
 FEATURE_SELECTIONS = ("auto", "forward_selection", "highest_weights", "none")
 
@@ -39,6 +38,15 @@ def check_class_names(class_names):
     if isinstance(class_names, str) or not hasattr(class_names, "__len__"):
         raise TypeError(f"class_names: expected a list of names or None, got {describe(class_names)}")
     return [str(name) for name in class_names]
+
+
+def check_sampling(num_features, num_samples, random_state, what):
+    """``(num_features, num_samples, rng)`` checked; ``what`` names the unperturbed row."""
+    num_features = positive_int("num_features", num_features)
+    num_samples = positive_int("num_samples", num_samples)
+    if num_samples < 2:
+        raise ValueError(f"num_samples: expected at least 2 ({what} and one perturbation), got {num_samples}")
+    return num_features, num_samples, random_generator("random_state", random_state)
 
 
 def explained_label(label, prediction):

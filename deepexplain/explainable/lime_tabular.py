@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ..validation import as_float_array, describe, positive_float, positive_int, random_generator
-from .lime_surrogate import (check_class_names, check_feature_selection, explained_label, exponential_kernel,
-                             fit_surrogate, label_name, plot_weights)
+from ..validation import as_float_array, describe, positive_float
+from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, explained_label,
+                             exponential_kernel, fit_surrogate, label_name, plot_weights)
 from .prediction import Predictor
 from .tabular_input import as_rows
 
@@ -227,11 +227,7 @@ class LimeTabular:
         if x.shape[0] != self.n_features_:
             raise ValueError(f"sample: expected {self.n_features_} features (as X_train), got shape "
                              f"{np.shape(sample)}")
-        num_features = positive_int("num_features", num_features)
-        num_samples = positive_int("num_samples", num_samples)
-        if num_samples < 2:
-            raise ValueError(f"num_samples: expected at least 2 (the sample and one perturbation), got {num_samples}")
-        rng = random_generator("random_state", random_state)
+        num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the sample")
         interpretable, rows = self.sample(x, num_samples, rng)
         outputs = self.predictor(rows, progress=self.progress, desc="LimeTabular")
         label = explained_label(label, outputs[0])

@@ -13,10 +13,11 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import describe, positive_float, positive_int, random_generator
-from .lime_surrogate import (check_class_names, check_feature_selection, cosine_distances_to_all_on,
+from ..validation import describe, positive_float
+from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
                              explained_label, exponential_kernel, fit_surrogate, label_name, plot_weights)
 from .prediction import Predictor
+from .streaming import predict_streamed
 
 
 def split_words(text, pattern):
@@ -85,11 +86,7 @@ class LimeText:
         """Explain the model's output ``label`` (default: the largest output) for ``text``."""
         if not isinstance(text, str):
             raise TypeError(f"text: expected a string, got {describe(text)}")
-        num_features = positive_int("num_features", num_features)
-        num_samples = positive_int("num_samples", num_samples)
-        if num_samples < 2:
-            raise ValueError(f"num_samples: expected at least 2 (the text and one perturbation), got {num_samples}")
-        rng = random_generator("random_state", random_state)
+        num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the text")
         pieces, is_word = split_words(text, self.pattern)
         words = [piece for piece, word in zip(pieces, is_word) if word]
         if not words:
@@ -112,11 +109,7 @@ class LimeText:
             keep_piece[:, is_word] = kept[start:stop][:, feature_of_piece[is_word]] > 0
             return np.array(["".join(np.where(row, pieces_array, replacement)) for row in keep_piece], dtype=object)
 
-        outputs = None
-        for rows, predictions in self.predictor.stream(num_samples, texts, self.progress, "LimeText"):
-            if outputs is None:
-                outputs = np.empty((num_samples, predictions.shape[1]))
-            outputs[rows] = predictions
+        outputs = predict_streamed(self.predictor, num_samples, texts, self.progress, "LimeText")
         label = explained_label(label, outputs[0])
         distances = 100 * cosine_distances_to_all_on(kept)
         surrogate = fit_surrogate(kept, outputs[:, label], exponential_kernel(distances, self.kernel_width),

@@ -14,6 +14,7 @@ from scipy.stats.mstats import mquantiles
 
 from ..validation import describe, positive_int
 from .prediction import Predictor
+from .streaming import predict_streamed
 from .tabular_input import as_rows
 
 
@@ -98,12 +99,8 @@ class PartialDependence:
             rows[:, columns] = points[point]
             return rows
 
-        outputs = None
-        for rows, predictions in self.predictor.stream(len(points) * n, rows_at_points, self.progress, desc):
-            if outputs is None:
-                outputs = np.empty((len(points) * n, predictions.shape[1]))
-            outputs[rows] = predictions
-        return outputs.reshape(len(points), n, -1)
+        return predict_streamed(self.predictor, len(points) * n, rows_at_points, self.progress, desc).reshape(
+            len(points), n, -1)
 
     def compute(self, X, feature_idx, grid_resolution=50, percentiles=(0.05, 0.95)):
         """PD and ICE of one feature (see the class docstring)."""
