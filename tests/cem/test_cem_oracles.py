@@ -119,9 +119,9 @@ def test_numerical_hinge_gradient_matches_the_analytic_one(iris):
     cem = CEM(None, linear_probabilities, "PN", (1, 4), no_info_val=-1.0, eps=(1e-4, 1e-3))
     onehot = np.eye(3, dtype=np.float32)[linear_probabilities(x).argmax(1)]
     c = np.array([1.0, 2.0, 3.0, 4.0, 5.0], np.float32)
-    loop = BlackBoxLoop(cem._numpy_fista, cem.predictor, (np.float32(1e-4), np.float32(1e-3)), 1, None)
+    loop = BlackBoxLoop(cem._numpy_fista, cem.predictor, (np.full((1, 3), 1e-4), np.full((1, 4), 1e-3)), 1, None)
     consts = Constants(x, onehot, np.full_like(x, -1.0), None, None, c)
-    grad = loop.hinge_gradient(consts, linear_probabilities(x), linear_probabilities(perturbed_rows(x, 1e-3)), x.shape)
+    grad = loop.hinge_gradient(consts, linear_probabilities(x), linear_probabilities(perturbed_rows(x, 1e-3)))
     p = linear_probabilities(x).astype(np.float64)
     t = onehot.argmax(1)
     other = np.where(onehot == 1, -1.0, p).argmax(1)
