@@ -29,8 +29,9 @@ from .vae import default_vae
 EVAL_ROWS = 8192
 """Decoded samples per call when evaluating the information flow, sweeps and aspect removal."""
 
-JIT_COMPILE = True
-"""Compile the eager training step with XLA (it fuses the Nα·Nβ decode + classify)."""
+JIT_COMPILE = False
+"""Compile the eager training step with XLA: off, since on CPU XLA's transposed convolutions made
+the digits step 10x slower (bench/bench_gce.py times both)."""
 
 
 def _flag(name, value):

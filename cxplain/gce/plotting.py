@@ -37,9 +37,10 @@ def plot_sweeps(images, probabilities, K, sweep=None, dims=None, class_names=Non
     dims = list(range(q)) if dims is None else list(dims)
     names = list(class_names) if class_names is not None else [str(c) for c in range(m)]
     colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(m)]
-    figure = plt.figure(figsize=(1.0 * s + 1.0, 1.3 * n * q + 0.6 * q + 0.6))
-    grid = GridSpec(q * n * 2, s + 1, figure=figure, width_ratios=[0.5] + [1] * s,
-                    height_ratios=[1, 0.22] * (q * n), hspace=0.15, wspace=0.08)
+    height = 1.3 * n * q + 0.8
+    figure = plt.figure(figsize=(1.0 * s + 1.0, height))
+    grid = GridSpec(q * n * 2, s + 1, figure=figure, width_ratios=[0.5] + [1] * s, top=1 - 0.75 / height,
+                    bottom=0.02, height_ratios=[1, 0.22] * (q * n), hspace=0.15, wspace=0.08)
     vmin, vmax = float(images.min()), float(images.max())
     for block, name in enumerate(latent_names(K, dims)):
         label = figure.add_subplot(grid[2 * block * n:2 * (block + 1) * n, 0])
