@@ -125,3 +125,30 @@ def test_session_style_with_a_tf_keras_model():
         np.testing.assert_array_equal(again, median)
     assert median.shape == (10, 6) and intervals.shape == (10, 6, 2)
     assert np.all(intervals[..., 0] <= median) and np.all(median <= intervals[..., 1])
+
+
+def test_one_progress_bar_counts_members_times_epochs(tabular, monkeypatch):
+    import cxplain.explainer
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, total, **kwargs):
+            self.total, self.n, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(cxplain.explainer, "tqdm", Recorder)
+    X, y, model = tabular
+    builder = MLPModelBuilder(num_units=4, num_epochs=30, early_stopping_patience=1, batch_size=64)
+    CXPlain(model, builder, ZeroMasking(), "categorical_crossentropy", num_models=3, random_state=0).fit(X[:200], y[:200])
+    assert len(bars) == 1 and bars[0].total == 3 * 30
+    assert bars[0].n == 90 and bars[0].closed  # epochs skipped by early stopping are counted too

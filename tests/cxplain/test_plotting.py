@@ -4,8 +4,10 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from cxplain.plotting import (interval_offsets, plot_feature_attribution, plot_image_attribution,  # noqa: E402
-                              plot_text_attribution)
+from matplotlib.colors import to_rgb  # noqa: E402
+
+from cxplain.plotting import (contrast_ratio, interval_offsets, plot_feature_attribution,  # noqa: E402
+                              plot_image_attribution, plot_text_attribution)
 
 
 def test_error_bars_are_offsets_from_the_attribution():
@@ -25,3 +27,34 @@ def test_image_and_text_figures():
     assert len(plot_image_attribution(image, attribution).axes) == 3
     figure = plot_text_attribution(["a", "good", "film"], [0.1, 0.8, 0.1])
     assert [t.get_text() for t in figure.axes[0].texts] == ["a", "good", "film"]
+
+
+def test_non_negative_maps_use_a_sequential_colour_map_from_zero():
+    attribution = np.random.default_rng(1).random((6, 6, 1))
+    figure = plot_image_attribution(np.zeros((6, 6, 1)), attribution / attribution.sum())
+    image = figure.axes[1].images[0]
+    assert image.get_cmap().name == "Reds"
+    assert image.norm.vmin == 0 and np.isclose(image.norm.vmax, attribution.max() / attribution.sum())
+
+
+def test_highlighted_tokens_stay_legible():
+    tokens = [f"word{i}" for i in range(40)]
+    figure = plot_text_attribution(tokens, np.linspace(0, 1, 40), line_length=50)
+    figure.canvas.draw()
+    texts = figure.axes[0].texts
+    assert [t.get_text() for t in texts] == tokens
+    for text in texts:  # WCAG AA contrast for body text
+        assert contrast_ratio(to_rgb(text.get_color()), text.get_bbox_patch().get_facecolor()) >= 4.5
+    boxes = [t.get_window_extent() for t in texts]
+    rows = {}
+    for box in boxes:
+        rows.setdefault(round(box.y0), []).append(box)
+    assert len(rows) > 1  # wrapped into lines
+    for row in rows.values():  # tokens of a line do not overlap
+        row.sort(key=lambda b: b.x0)
+        assert all(a.x1 <= b.x0 for a, b in zip(row, row[1:]))
+
+
+def test_contrast_ratio_matches_wcag():
+    assert np.isclose(contrast_ratio((0, 0, 0), (1, 1, 1)), 21)
+    assert np.isclose(contrast_ratio((1, 1, 1), (1, 1, 1)), 1)
