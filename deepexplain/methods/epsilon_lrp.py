@@ -23,7 +23,8 @@ class EpsilonLRP(GradientMethod):
         self.epsilon = positive_float("epsilon", epsilon)
 
     def rule(self, op, grad, nonlinearity):
-        return _epsilon_rule(op.inputs[0], op.outputs[0], grad, self.epsilon)
+        z = op.inputs[0]
+        return _epsilon_rule(z, op.outputs[0], grad, tf.constant(self.epsilon, z.dtype))
 
     def attribute_batch(self, model, xs, ys, batch_size):
         return [g * x for g, x in zip(model.gradients(xs, ys), xs)]
