@@ -95,8 +95,13 @@ class Fista:
         segment between ``no_info`` and ``x0`` against rounding)."""
         if self.mode == "PN":
             return adv
+        return self.between(consts, consts.no_info + (consts.x0 - adv))
+
+    def between(self, consts, v):
+        """``v`` clipped to the segment between ``no_info`` and ``x0``, feature by feature."""
         xp, x0, no_info = self.xp, consts.x0, consts.no_info
-        return xp.clip(no_info + (x0 - adv), xp.minimum(no_info, x0), xp.maximum(no_info, x0))
+        clipped = xp.clip(v, xp.minimum(no_info, x0), xp.maximum(no_info, x0))
+        return clipped if xp is np else tf.ensure_shape(clipped, x0.shape)  # tnp.clip forgets static dimensions
 
     def initial_state(self, consts, best_dist, best_adv, best_grad_graph, best_grad_num):
         zeros = self.xp.zeros_like(consts.x0)
@@ -132,7 +137,7 @@ class Fista:
         """``Π``: PN keeps moves away from ``no_info``; PP stays between ``no_info`` and ``x0``."""
         xp = self.xp
         if self.mode == "PP":
-            return xp.clip(v, xp.minimum(consts.no_info, consts.x0), xp.maximum(consts.no_info, consts.x0))
+            return self.between(consts, v)
         away = xp.abs(v - consts.no_info) > xp.abs(consts.x0 - consts.no_info)
         return xp.where(away, v, consts.x0)
 
@@ -196,7 +201,8 @@ class GraphLoop:
             current = fista.track(consts, State(*fields), predict(fista.model_input(consts, fields[0])))
             probs_y = predict(fista.model_input(consts, current.y))
             grad = self.smooth_gradient(consts, current.y, probs_y)
-            return (k + 1,) + tuple(fista.step(consts, current, k, grad, zeros))
+            stepped = fista.step(consts, current, k, grad, zeros)
+            return (k + 1,) + tuple(tf.ensure_shape(new, old.shape) for new, old in zip(stepped, fields))
 
         loop = tf.while_loop(lambda k, *fields: k < stop, body, (start,) + tuple(state))
         final = State(*loop[1:])

@@ -1,8 +1,7 @@
 """CEM on sklearn's 8x8 digits: a small CNN, an autoencoder, PN and PP plotted as images.
 
-Run: python examples/cem_digits.py [out]   (writes out/cem_digits.png)
+Run: python examples/cem_digits.py [--out DIR]   (writes DIR/cem_digits.png; DIR defaults to out)
 """
-import sys
 from pathlib import Path
 
 import keras
@@ -14,6 +13,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from cem import CEM
+from example_args import output_directory
 
 
 def train(epochs=15):
@@ -36,7 +36,7 @@ def train(epochs=15):
 def explain(X, cnn, ae, instances, mode, max_iterations=300):
     cem = CEM(None, cnn, mode, (1, 8, 8, 1), kappa=0., beta=.1, feature_range=(0., 1.), gamma=10., ae_model=ae,
               max_iterations=max_iterations, c_init=10., c_steps=5, learning_rate_init=1e-1, no_info_val=0.)
-    return cem.explain(X[instances], verbose=True)
+    return cem.explain(X[instances])
 
 
 def plot(pn, pp, path="cem_digits.png"):
@@ -44,9 +44,10 @@ def plot(pn, pp, path="cem_digits.png"):
     n = len(pn["X"])
     fig, axes = plt.subplots(n, 3, figsize=(6, 2 * n), squeeze=False)
     for i in range(n):
+        pp_title = ("PP: empty" if pp["PP_empty"][i] else f"PP: {pp['PP_pred'][i]}") if pp["found"][i] else "no PP"
         panels = [(pn["X"][i], f"original: {pn['X_pred'][i]}"),
                   (pn["PN"][i] if pn["found"][i] else None, f"PN: {pn['PN_pred'][i]}" if pn["found"][i] else "no PN"),
-                  (pp["PP"][i] if pp["found"][i] else None, f"PP: {pp['PP_pred'][i]}" if pp["found"][i] else "no PP")]
+                  (pp["PP"][i] if pp["found"][i] else None, pp_title)]
         for ax, (image, title) in zip(axes[i], panels):
             if image is not None:
                 ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
@@ -58,7 +59,6 @@ def plot(pn, pp, path="cem_digits.png"):
 
 
 def main(directory=Path("out")):
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "cem_digits.png"
     X, cnn, ae = train()
     instances = [0, 1, 3, 4]
@@ -71,4 +71,4 @@ def main(directory=Path("out")):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out"))
+    main(output_directory("CEM on 8x8 digits: pertinent negatives and positives of a CNN, as images."))

@@ -252,3 +252,20 @@ def test_progress_bar(verbose, shown, iris, capsys):
     CEM(None, linear_probabilities, "PN", (1, 4), no_info_val=-1.0, max_iterations=20, c_steps=2).explain(
         X[:2], verbose=verbose)
     assert ("iterations" in capsys.readouterr().err) == shown
+
+
+@pytest.mark.parametrize("mode", ["PN", "PP"])
+def test_image_shaped_instances_with_an_autoencoder(mode, iris, mlp, feature_range):
+    """Instances of shape (2, 2, 1) and an autoencoder on them, through the compiled loop."""
+    import keras
+
+    X, _ = iris
+    images = X[INSTANCES].reshape(-1, 2, 2, 1)
+    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(), mlp])
+    identity = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Identity()])
+    low, high = (np.reshape(b, (1, 2, 2, 1)) for b in feature_range)
+    result = CEM(None, model, mode, (1, 2, 2, 1), feature_range=(low, high), no_info_val=-1.0, gamma=1.0,
+                 ae_model=identity, **FAST).explain(images)
+    assert result[mode].shape == images.shape
+    flat = {**result, "X": result["X"].reshape(-1, 4), mode: result[mode].reshape(-1, 4)}
+    check_pertinent(flat, mode, mlp_probabilities, -1.0, feature_range)
