@@ -76,10 +76,17 @@ def dask_client(workers=None, scheduler=None):
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
-    positive_int("workers", workers)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+    workers = positive_int("workers", workers)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      memory_limit=0, env=worker_environment(workers)) as cluster, Client(cluster) as client:
         yield client
+
+
+def worker_environment(workers):
+    """Thread counts for the worker processes of a local cluster: Dask sets them to 1 (right for
+    NumPy tasks that run in parallel threads), TensorFlow should use the worker's share of cores."""
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    return {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
 
 
 def run_job(job, data, out, labels=None, chunk_rows=DEFAULT_CHUNK_ROWS, resume=False, overwrite=False,

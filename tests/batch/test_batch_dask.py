@@ -9,13 +9,12 @@ from conftest import read_all
 
 
 def test_two_local_workers_give_the_single_process_file(files, tmp_path):
-    from distributed import Client, LocalCluster
+    from deepexplain.batch.runner import dask_client
 
     params = {"steps": 16, "seed": 3, "samples": 2}
     single, distributed = str(tmp_path / "single.h5"), str(tmp_path / "dask.h5")
     batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], single, params=params, chunk_rows=15, progress=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      memory_limit=0) as cluster, Client(cluster, timeout="60s") as client:
+    with dask_client(workers=2) as client:  # a local cluster on 127.0.0.1, shut down on leaving
         batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], distributed, params=params, chunk_rows=15,
                   client=client, progress=False)
         counts = client.run(setup_counts)
