@@ -38,11 +38,13 @@ class Counterfactual:
     ``feature_ranges`` is ``(min, max)`` (numbers or one value per feature) or an array of
     shape ``(n_features, 2)``. ``categorical_features`` lists the indices of integer-coded
     features (valid values: the integers in their range) or maps indices to their valid values.
+    ``sess`` is the ``tf.compat.v1.Session`` of a tf_keras model in session style.
     """
 
     def __init__(self, model, feature_ranges, categorical_features=None, lam_init=0.1, learning_rate=0.02,
-                 eps=1e-3, seed=0):
-        self.predictor = Predictor(model, default_runtime() if is_tensorflow_model(model) else None, name="model")
+                 eps=1e-3, seed=0, sess=None):
+        runtime = default_runtime(session=sess) if is_tensorflow_model(model) else None
+        self.predictor = Predictor(model, runtime, name="model")
         self.feature_ranges = feature_ranges
         self.categorical_features = categorical_features
         self.lam_init = positive_float("lam_init", lam_init)

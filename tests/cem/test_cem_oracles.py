@@ -269,3 +269,31 @@ def test_image_shaped_instances_with_an_autoencoder(mode, iris, mlp, feature_ran
     assert result[mode].shape == images.shape
     flat = {**result, "X": result["X"].reshape(-1, 4), mode: result[mode].reshape(-1, 4)}
     check_pertinent(flat, mode, mlp_probabilities, -1.0, feature_range)
+
+
+@pytest.mark.session
+def test_session_style_autoencoder_counterfactual_and_black_box(iris, feature_range):
+    """Session style: an autoencoder (and its shape check), Counterfactual on a tf_keras model,
+    and a black box that needs no session even in a process ported to TF1."""
+    import tensorflow as tf
+    import tf_keras
+
+    from cem import Counterfactual
+    from cem_models import fixed_mlp
+
+    X, _ = iris
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+        mlp = fixed_mlp(tf_keras)
+        identity = tf_keras.Sequential([tf_keras.layers.Activation("linear", input_shape=(4,))])
+        squeeze = tf_keras.Sequential([tf_keras.layers.Dense(3, input_shape=(4,))])
+        sess.run(tf.compat.v1.variables_initializer(squeeze.variables))
+        params = dict(feature_range=feature_range, no_info_val=-1.0, gamma=1.0, **FAST)
+        result = CEM(sess, mlp, "PP", (1, 4), ae_model=identity, **params).explain(X[INSTANCES])
+        with pytest.raises(ValueError, match="ae_model: expected an autoencoder returning its input's shape"):
+            CEM(sess, mlp, "PP", (1, 4), ae_model=squeeze, **params).explain(X[INSTANCES])
+        (cf,) = Counterfactual(mlp, (X.min(0), X.max(0)), sess=sess).generate(X[60], 2, max_iterations=300)
+    check_pertinent(result, "PP", mlp_probabilities, -1.0, feature_range)
+    assert mlp_probabilities(cf[None]).argmax() == 2
+    black_box = CEM(None, linear_probabilities, "PN", (1, 4), feature_range=feature_range, no_info_val=-1.0, **FAST)
+    check_pertinent(black_box.explain(X[INSTANCES]), "PN", linear_probabilities, -1.0, feature_range)
