@@ -15,13 +15,20 @@ from networks import quiet, simpler_model
 XS = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
 
 
+def with_fixed_weights(model, seed=0):
+    """``model`` with weights drawn from a seeded generator: the same numbers on every machine."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
 def keras3_mlp(activation="relu", softmax=True):
     model = keras.Sequential([
         keras.Input((5,)),
         keras.layers.Dense(8, activation=activation),
         keras.layers.Dense(3, activation="softmax" if softmax else None),
     ])
-    return model
+    return with_fixed_weights(model)
 
 
 def tf_keras_copy(weights, softmax=True):
@@ -61,7 +68,7 @@ def test_softmax_models_are_explained_through_their_logits_by_default():
 
 
 def test_keras_dropout_runs_in_inference_mode():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.9), keras.layers.Dense(2)])
+    model = with_fixed_weights(keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.9), keras.layers.Dense(2)]))
     first = deepexplain.explain("saliency", model, XS)
     np.testing.assert_array_equal(first, deepexplain.explain("saliency", model, XS))
 
@@ -69,7 +76,7 @@ def test_keras_dropout_runs_in_inference_mode():
 def test_multiple_input_keras_model():
     a, b = keras.Input((2,)), keras.Input((3,))
     h = keras.layers.Concatenate()([keras.layers.Dense(4, activation="relu")(a), keras.layers.Dense(4, activation="tanh")(b)])
-    model = keras.Model([a, b], keras.layers.Dense(1)(h))
+    model = with_fixed_weights(keras.Model([a, b], keras.layers.Dense(1)(h)))
     xs = [XS[:, :2], XS[:, 2:]]
     result = deepexplain.explain("deeplift", model, xs)
     expected = model.predict(xs, verbose=0).ravel() - model.predict([np.zeros((1, 2)), np.zeros((1, 3))], verbose=0).ravel()
@@ -172,7 +179,7 @@ def test_tensors_built_outside_the_context_warn_loudly():
 
 
 def test_unsupported_nonlinearities_are_named():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="gelu"), keras.layers.Dense(1)])
+    model = with_fixed_weights(keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="gelu"), keras.layers.Dense(1)]))
     with pytest.warns(UserWarning, match="Erf"):
         deepexplain.explain("deeplift", model, XS)
 
