@@ -138,6 +138,31 @@ def test_hist_gradient_boosting_interventional_equals_brute_force_and_path_depen
     np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], model.predict(SAMPLES), atol=1e-8)
 
 
+def test_interventional_is_exact_on_a_deep_forest_with_repeated_features():
+    """Depth 8 on 7 features: paths split many times on one feature (shap's C++ is ~1e-8 off here)."""
+    from sklearn.datasets import load_breast_cancer
+
+    data, labels = load_breast_cancer(return_X_y=True)
+    data = ((data - data.mean(0)) / data.std(0)).astype(np.float32)[:, :7]
+    forest = RandomForestClassifier(n_estimators=8, max_depth=8, random_state=0).fit(data, labels)
+    background = data[::12]
+    result = TreeShap(forest, data=background).explain(data[:3])
+    for x, phi in zip(data[:3], result["values"]):
+        np.testing.assert_allclose(phi, shapley(interventional_game(forest, x, background), 7), atol=1e-12)
+
+
+def test_trees_too_deep_for_the_tables_go_to_shaps_interventional_code():
+    from deepexplain.explainable.interventional_tree_shap import MAX_SLOTS
+
+    data = RNG.normal(size=(400, 20)).astype(np.float32)
+    target = np.sin(data @ RNG.normal(size=20)) + data[:, 0] * data[:, 1]
+    deep = DecisionTreeRegressor(random_state=0).fit(data, target)
+    explainer = TreeShap(deep, data=data[::40])
+    assert explainer.paths.slot_feature.shape[1] > MAX_SLOTS and explainer._explainer is not None
+    result = explainer.explain(data[:20])
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], deep.predict(data[:20]), atol=1e-6)
+
+
 @pytest.mark.parametrize("mode", ["interventional", "tree_path_dependent"])
 def test_efficiency_on_every_row_of_a_forest(mode):
     from sklearn.datasets import load_breast_cancer
@@ -147,7 +172,8 @@ def test_efficiency_on_every_row_of_a_forest(mode):
     forest = RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0).fit(data, labels)
     result = TreeShap(forest, data=data[::10], feature_perturbation=mode).explain(data)
     assert result["values"].shape == (len(data), 30, 2)
-    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], forest.predict_proba(data), atol=1e-6)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], forest.predict_proba(data),
+                               atol=1e-12 if mode == "interventional" else 1e-6)
 
 
 def test_plot_returns_a_figure():
