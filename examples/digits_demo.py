@@ -1,14 +1,13 @@
 """Train a small CNN on scikit-learn's digits and compare every attribution method.
 
-Eager style (TF2, Keras 3). Writes one PNG with a row per test image and a
-column per method:
+Eager style (TF2, Keras 3). Writes one PNG with a row per test image (its true and
+predicted label) and a column per method, each column on one symmetric colour scale
+shown by its colour bar, the digit's outline drawn over every map:
 
     python examples/digits_demo.py [--out out]
 """
-import argparse
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,11 +18,12 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 import deepexplain  # noqa: E402
 from deepexplain.plotting import plot_attribution_grid  # noqa: E402
+from example_args import output_directory  # noqa: E402
 
 METHODS = {
     "saliency": {},
     "grad*input": {},
-    "intgrad": {"steps": 100},
+    "intgrad": {"steps": 100, "progress": False},
     "elrp": {"epsilon": 1e-4},
     "deeplift": {},
     "occlusion": {"window_shape": (2, 2, 1), "progress": False},
@@ -54,9 +54,7 @@ def train_cnn(x_train, y_train):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="out", help="directory for the PNG (default: out)")
-    args = parser.parse_args()
+    out = output_directory(__doc__.splitlines()[0])
 
     x_train, x_test, y_train, y_test = load_data()
     model = train_cnn(x_train, y_train)
@@ -80,9 +78,8 @@ def main():
         total = attributions[method].reshape(len(images), -1).sum(1)
         print(f"{method} completeness: max |sum - (f(x) - f(0))| = {np.abs(total - gap).max():.2e}")
 
-    figure = plot_attribution_grid(images, attributions, row_labels=[f"pred {p}" for p in predicted])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    labels = [f"true {t}, pred {p}" for t, p in zip(y_test[: len(images)], predicted)]
+    figure = plot_attribution_grid(images, attributions, row_labels=labels)
     path = out / "digits_attributions.png"
     figure.savefig(path, dpi=120)
     print(f"wrote {path}")
