@@ -1,8 +1,10 @@
-"""Session style (TF1 graphs through tf.compat.v1) with a tf_keras model trained first.
+"""Session style (TF1 code ported with tf.compat.v1.disable_v2_behavior()) with a tf_keras
+model trained first.
 
 The model is built and trained outside the DeepExplain context; passing it as
 ``T`` (with ``X=None``) rebuilds it inside the context on new inputs, so its
-nonlinearities get the modified gradients:
+nonlinearities get the modified gradients. A placeholder with a fixed batch size,
+common in TF1 code, is fed exactly that many rows per call. Writes no files:
 
     python examples/session_style.py
 """
@@ -11,9 +13,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
 
-tf.compat.v1.disable_eager_execution()
+tf.disable_v2_behavior()  # the usual TF1 migration idiom: graphs, sessions, v1 shapes
 
 import tf_keras  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
@@ -45,8 +47,9 @@ def main():
         # A compiled explainer: run() adds no ops to the graph, however often it is called.
         explainer = de.get_explainer("elrp", model)
         elrp = explainer.run(xs, ys, batch_size=128)
-        # The classic form: T and X tensors built inside the context (here the probabilities).
-        X = tf.compat.v1.placeholder(tf.float32, [None, xs.shape[1]])
+        # The classic form: T and X tensors built inside the context (here the probabilities),
+        # with a placeholder of fixed batch size 64: calls are padded to 64 rows.
+        X = tf.placeholder(tf.float32, [64, xs.shape[1]])
         saliency = de.explain("saliency", model(X), X, xs, ys=ys)
 
     ranking = np.argsort(-np.abs(deeplift).mean(0))[:5]
