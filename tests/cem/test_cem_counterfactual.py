@@ -116,3 +116,10 @@ def test_same_seed_same_counterfactuals(categorical_iris):
     for first, second in zip(runs[0], runs[1]):
         np.testing.assert_array_equal(first, second)
     assert any(not np.array_equal(a, b) for a, b in zip(runs[0], runs[2]))
+
+
+@pytest.mark.parametrize("verbose, shown", [(True, True), (False, False)])
+def test_counterfactual_progress_bar(verbose, shown, categorical_iris, capsys):
+    X, model = categorical_iris
+    Counterfactual(model.predict_proba, (X.min(0), X.max(0))).generate(X[0], "other", max_iterations=20, verbose=verbose)
+    assert ("Counterfactual iterations" in capsys.readouterr().err) == shown
