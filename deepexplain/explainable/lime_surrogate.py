@@ -76,7 +76,8 @@ class _WeightedMoments:
         self.x_mean = weights @ X / total
         self.y_mean = weights @ y / total
         root = np.sqrt(weights)
-        scaled_x = (X - self.x_mean) * root[:, None]
+        scaled_x = X - self.x_mean
+        scaled_x *= root[:, None]
         scaled_y = (y - self.y_mean) * root
         self.gram = scaled_x.T @ scaled_x
         self.cross = scaled_x.T @ scaled_y

@@ -3,8 +3,10 @@
 With ``discretize_continuous`` (the default) every continuous feature is cut at its training
 quartiles (or deciles); a sample draws, for every feature, a bin (a category for categorical
 features) from its training frequencies, and a value inside a drawn bin from the normal of that
-bin's training mean and std truncated to the bin. The interpretable representation is binary
-(1 where the sample falls in the instance's bin or category); distances are Euclidean on it.
+bin's training mean and std truncated to the bin. Both draws take one uniform number u through
+the feature's inverse CDF, tabulated at fit time on 1,024 intervals of u and interpolated
+linearly. The interpretable representation is binary (1 where the sample falls in the
+instance's bin or category); distances are Euclidean on it.
 Without discretisation, continuous features are drawn from N(mean, std) of the training data
 (around the instance with ``sample_around_instance``) and are represented standardised.
 All samples go through the model in one streamed evaluation.
@@ -13,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ..targets import is_tensorflow_model
 from ..validation import as_float_array, describe, positive_float
 from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, explained_label,
                              exponential_kernel, fit_surrogate, label_name, plot_weights)
@@ -22,59 +25,57 @@ from .tabular_input import as_rows
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
 
 
-class _ColumnDraws:
-    """The drawn columns (categorical ones, and discretised continuous ones) in padded tables, so
-    that ONE uniform number u per entry draws both the category or bin k (inverse CDF of the
-    training frequencies: cum[k−1] <= u < cum[k]) and, for a bin, the value inside it: with
-    v = (u − cum[k−1]) / p[k] uniform on [0, 1), the inverse CDF of the bin's normal truncated
-    to [low, high], mean + std·Φ⁻¹(Φ(a) + v·(Φ(b) − Φ(a))), a and b the standardised bounds
-    (mirrored when a > 0, where Φ loses precision). A category is a bin of zero spread."""
+QUANTILE_INTERVALS = 1024
 
-    def __init__(self, columns):
-        """``columns``: per drawn column, ``(keys, counts, bins)`` with ``bins`` None for a
-        categorical column, else ``(means, stds, lows, highs)`` indexed by the keys (bin codes)."""
-        width = max(len(keys) for keys, _, _ in columns)
-        shape = (len(columns), width)
-        self.thresholds = np.full((len(columns), max(width - 1, 1)), 2.0)
-        self.alpha, self.beta = np.full(shape, 0.5), np.zeros(shape)
-        self.mean, self.signed_std = np.zeros(shape), np.zeros(shape)
-        self.keys = []
-        for c, (keys, counts, bins) in enumerate(columns):
-            size = len(keys)
-            probability = counts / counts.sum()
-            cumulative = np.cumsum(probability)
-            self.thresholds[c, :size - 1] = cumulative[:-1]
-            self.keys.append(keys)
-            if bins is None:
-                self.mean[c, :size] = keys
-                continue
-            means, stds, lows, highs = (stat[keys.astype(np.intp)] for stat in bins)
-            a, b = (lows - means) / stds, (highs - means) / stds
-            flip = a > 0
-            a, b = np.where(flip, -b, a), np.where(flip, -a, b)
-            span = (ndtr(b) - ndtr(a)) / probability
-            self.alpha[c, :size] = ndtr(a) - (cumulative - probability) * span
-            self.beta[c, :size] = span
-            self.mean[c, :size] = means
-            self.signed_std[c, :size] = np.where(flip, -stds, stds)
-        self.offsets = np.arange(len(columns)) * width
-        self.alpha, self.beta, self.mean, self.signed_std = (
-            table.ravel() for table in (self.alpha, self.beta, self.mean, self.signed_std))
+
+def binned_quantiles(column, cuts, intervals=QUANTILE_INTERVALS):
+    """The inverse CDF, at u = 0, 1/intervals, ..., 1, of lime's draw of a discretised feature:
+    bin k with its training frequency p_k (u in [c_{k−1}, c_k), c the cumulative frequencies),
+    then the value v = (u − c_{k−1}) / p_k of the way through the bin's normal (training mean
+    and std of the bin) truncated to the bin [low_k, high_k]:
+    mean + std·Φ⁻¹(Φ(a) + v·(Φ(b) − Φ(a))), a, b the standardised bounds (mirrored when a > 0,
+    where Φ loses precision). Continuous and increasing, from the column's min to its max."""
+    codes = np.searchsorted(cuts, column)
+    probability = np.bincount(codes, minlength=len(cuts) + 1) / len(column)
+    cumulative = np.cumsum(probability)
+    u = np.linspace(0.0, 1.0, intervals + 1)
+    occupied = np.flatnonzero(probability)
+    code = occupied[np.minimum(np.searchsorted(cumulative[occupied], u, side="right"), len(occupied) - 1)]
+    within = np.clip((u - (cumulative - probability)[code]) / probability[code], 0.0, 1.0)
+    bins = range(len(cuts) + 1)
+    means = np.array([column[codes == b].mean() if probability[b] else 0.0 for b in bins])[code]
+    stds = np.array([column[codes == b].std() if probability[b] else 0.0 for b in bins])[code] + 1e-11
+    lows = np.concatenate([[column.min()], cuts])[code]
+    highs = np.concatenate([cuts, [column.max()]])[code]
+    a, b = (lows - means) / stds, (highs - means) / stds
+    flip = a > 0
+    a, b = np.where(flip, -b, a), np.where(flip, -a, b)
+    z = ndtri(np.clip(ndtr(a) + within * (ndtr(b) - ndtr(a)), 1e-300, 1 - 1e-16))
+    return np.clip(means + np.where(flip, -stds, stds) * z, lows, highs)
+
+
+def interpolate(starts, slopes, uniform):
+    """Row-wise linear interpolation of tables given as their ``starts`` and ``slopes`` per
+    interval (columns × intervals) at ``uniform`` (samples × columns, overwritten: few
+    temporaries, as these arrays are the bulk of the work)."""
+    intervals = starts.shape[1]
+    position = np.multiply(uniform, intervals, out=uniform)
+    index = np.minimum(position.astype(np.intp), intervals - 1)
+    fraction = np.subtract(position, index, out=position)
+    index += np.arange(starts.shape[0]) * intervals
+    fraction *= np.take(slopes, index)
+    return np.add(fraction, np.take(starts, index), out=fraction)
+
+
+class _Categories:
+    """A categorical column's values and cumulative training frequencies (inverse CDF draws)."""
+
+    def __init__(self, column):
+        self.values, counts = np.unique(column, return_counts=True)
+        self.thresholds = np.cumsum(counts)[:-1] / counts.sum()
 
     def draw(self, uniform):
-        """``(codes, values)`` of ``uniform`` (samples × drawn columns): positions in ``keys``
-        and the sampled values (a category, or a value inside the drawn bin)."""
-        codes = np.zeros(uniform.shape, dtype=np.intp)
-        for threshold in self.thresholds.T:
-            codes += uniform >= threshold
-        flat = codes + self.offsets
-        quantile = np.clip(self.alpha[flat] + self.beta[flat] * uniform, 1e-300, 1 - 1e-16)
-        return codes, self.mean[flat] + self.signed_std[flat] * ndtri(quantile)
-
-    def code_of(self, c, key):
-        """The position of ``key`` in column ``c``'s keys, −1 when training never had it."""
-        found = np.flatnonzero(self.keys[c] == key)
-        return int(found[0]) if found.size else -1
+        return self.values[np.searchsorted(self.thresholds, uniform, side="right")]
 
 
 class LimeTabular:
@@ -114,6 +115,8 @@ class LimeTabular:
                  data=None, discretize_continuous=True, discretizer="quartile", sample_around_instance=False,
                  feature_selection="auto", batch_size=None, progress=True):
         self.predictor = Predictor(model, batch_size)
+        # rows are built in the precision the model is fed: float32 for TensorFlow models
+        self.row_dtype = np.float32 if is_tensorflow_model(model) else np.float64
         self.feature_names = None if feature_names is None else [str(name) for name in feature_names]
         self.class_names = check_class_names(class_names)
         if categorical_features is None:
@@ -153,57 +156,55 @@ class LimeTabular:
         std = X.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0)
         self.continuous_ = [i for i in range(n_features) if i not in self.categorical_features]
-        self.cuts_, columns = {}, {}
-        for j in self.categorical_features:
-            keys, counts = np.unique(X[:, j], return_counts=True)
-            columns[j] = (keys, counts, None)
+        self.categories_ = {j: _Categories(X[:, j]) for j in self.categorical_features}
+        self.cuts_ = {}
         if self.discretize_continuous:
-            for j in self.continuous_:
-                cuts = np.unique(np.percentile(X[:, j], DISCRETIZERS[self.discretizer]))
-                codes = np.searchsorted(cuts, X[:, j])
-                keys, counts = np.unique(codes, return_counts=True)
-                means = np.array([X[codes == b, j].mean() if np.any(codes == b) else 0.0 for b in range(len(cuts) + 1)])
-                stds = np.array([X[codes == b, j].std() if np.any(codes == b) else 0.0 for b in range(len(cuts) + 1)])
-                lows = np.concatenate([[X[:, j].min()], cuts])
-                highs = np.concatenate([cuts, [X[:, j].max()]])
-                self.cuts_[j] = cuts
-                columns[j] = (keys.astype(np.float64), counts, (means, stds + 1e-11, lows, highs))
-        self.drawn_ = sorted(columns)
-        self.draws_ = _ColumnDraws([columns[j] for j in self.drawn_]) if columns else None
+            percentiles = DISCRETIZERS[self.discretizer]
+            self.cuts_ = {j: np.unique(np.percentile(X[:, j], percentiles)) for j in self.continuous_}
+            quantiles = np.array([binned_quantiles(X[:, j], self.cuts_[j]) for j in self.continuous_])
+            self.quantiles_ = quantiles.reshape(len(self.continuous_), QUANTILE_INTERVALS + 1)
+            self._starts = self.quantiles_[:, :-1].astype(self.row_dtype)
+            self._slopes = np.diff(self.quantiles_, axis=1).astype(self.row_dtype)
         self.fitted_ = True
         return self
 
-    def _instance_codes(self, x):
-        """The position of the instance's bin or category in each drawn column (−1 if unseen)."""
-        keys = [np.searchsorted(self.cuts_[j], x[j]) if j in self.cuts_ else x[j] for j in self.drawn_]
-        return np.array([self.draws_.code_of(c, key) for c, key in enumerate(keys)])
+    def _in_instance_bins(self, values, x):
+        """Whether each continuous value falls in the instance's bin (lime's bins: (c_{k−1}, c_k])."""
+        edges = [np.concatenate([[-np.inf], self.cuts_[j], [np.inf]]) for j in self.continuous_]
+        bins = [np.searchsorted(self.cuts_[j], x[j]) for j in self.continuous_]
+        lower = np.array([edge[b] for edge, b in zip(edges, bins)])
+        upper = np.array([edge[b + 1] for edge, b in zip(edges, bins)])
+        return (values > lower) & (values <= upper)
 
     def sample(self, x, num_samples, rng):
         """``(interpretable, rows)``: the binary/standardised representation and the model-space
         rows of ``num_samples`` perturbations of ``x`` (row 0 is ``x`` itself)."""
-        if self.draws_ is not None and len(self.drawn_) == self.n_features_:  # every column drawn: no scatter
-            codes, rows = self.draws_.draw(rng.random((num_samples, self.n_features_)))
-            interpretable = (codes == self._instance_codes(x)).astype(np.float64)
-            rows[0] = x
-            interpretable[0] = 1.0
-            return interpretable, rows
-        rows = np.empty((num_samples, self.n_features_))
-        interpretable = np.empty_like(rows)
-        if not self.discretize_continuous:
-            continuous = self.continuous_
-            centre = x if self.sample_around_instance else self.mean_
-            noise = rng.standard_normal((num_samples, len(continuous)))
-            rows[:, continuous] = noise * self.std_[continuous] + centre[continuous]
-            interpretable[:, continuous] = (rows[:, continuous] - self.mean_[continuous]) / self.std_[continuous]
-        if self.draws_ is not None:
-            codes, values = self.draws_.draw(rng.random((num_samples, len(self.drawn_))))
-            interpretable[:, self.drawn_] = codes == self._instance_codes(x)
-            rows[:, self.drawn_] = values
+        continuous = self.continuous_
+        if self.discretize_continuous and not self.categories_:  # every column binned: no scatter
+            uniform = rng.random((num_samples, self.n_features_), dtype=self.row_dtype)
+            rows = interpolate(self._starts, self._slopes, uniform)
+            interpretable = self._in_instance_bins(rows, x).astype(np.float64)
+        else:
+            rows = np.empty((num_samples, self.n_features_), dtype=self.row_dtype)
+            interpretable = np.empty((num_samples, self.n_features_))
+            if self.discretize_continuous and continuous:
+                uniform = rng.random((num_samples, len(continuous)), dtype=self.row_dtype)
+                rows[:, continuous] = interpolate(self._starts, self._slopes, uniform)
+                interpretable[:, continuous] = self._in_instance_bins(rows[:, continuous], x)
+            elif not self.discretize_continuous:
+                centre = x if self.sample_around_instance else self.mean_
+                noise = rng.standard_normal((num_samples, len(continuous)))
+                rows[:, continuous] = noise * self.std_[continuous] + centre[continuous]
+                interpretable[:, continuous] = (rows[:, continuous] - self.mean_[continuous]) / self.std_[continuous]
+                interpretable[0, continuous] = (x[continuous] - self.mean_[continuous]) / self.std_[continuous]
+            for j, categories in self.categories_.items():
+                rows[:, j] = categories.draw(rng.random(num_samples))
+                interpretable[:, j] = rows[:, j] == x[j]
         rows[0] = x
-        interpretable[0] = 1.0
-        if not self.discretize_continuous:
-            interpretable[0, self.continuous_] = (x[self.continuous_] - self.mean_[self.continuous_]) \
-                / self.std_[self.continuous_]
+        if self.discretize_continuous:
+            interpretable[0] = 1.0
+        else:
+            interpretable[0, self.categorical_features] = 1.0
         return interpretable, rows
 
     def _rule(self, j, value):
@@ -232,7 +233,10 @@ class LimeTabular:
         outputs = self.predictor(rows, progress=self.progress, desc="LimeTabular")
         label = explained_label(label, outputs[0])
         width = self.kernel_width * np.sqrt(self.n_features_)
-        distances = np.linalg.norm(interpretable - interpretable[0], axis=1)
+        if self.discretize_continuous:  # binary rows, row 0 all ones: |z − z₀|² counts the zeros
+            distances = np.sqrt(np.maximum(self.n_features_ - interpretable.sum(axis=1), 0.0))
+        else:
+            distances = np.linalg.norm(interpretable - interpretable[0], axis=1)
         surrogate = fit_surrogate(interpretable, outputs[:, label], exponential_kernel(distances, width),
                                   num_features, self.feature_selection)
         features = surrogate["features"]
