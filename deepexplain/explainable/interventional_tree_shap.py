@@ -31,7 +31,7 @@ def _shapley_weights(slots):
 
 
 def leaf_tables(background_patterns, weights, slots):
-    """``T (L, 2^slots, slots)``: the background-weighted Shapley value of slot ``j`` of leaf
+    """``T (L, slots, 2^slots)``: the background-weighted Shapley value of slot ``j`` of leaf
     ``l`` (per unit leaf value) for a sample whose pattern on that leaf is ``X``."""
     n_leaves = background_patterns.shape[1]
     P = 2**slots
@@ -44,30 +44,29 @@ def leaf_tables(background_patterns, weights, slots):
         view = H.reshape(n_leaves, P >> (bit + 1), 2, 1 << bit, slots + 1)
         view[:, :, 0] += view[:, :, 1]
     w = _shapley_weights(slots)
+    outside, b = slots - np.arange(slots + 1), np.arange(slots + 1)   # |¬R| for |R| = m; |B|
+    in_b = H @ w[outside[:, None], b[None, :]]                         # Σ_m H[C, m] w(|¬R|, b)
+    in_a = H @ np.where(outside[:, None] >= 1, w[np.maximum(outside - 1, 0)[:, None], b[None, :]], 0)
     X = np.arange(P)
-    missing = slots - popcount  # |¬X|
-    outside = slots - np.arange(slots + 1)  # |¬R| for |R| = m
-    complement = (P - 1) ^ X
-    below = np.where(missing[:, None] >= 1, w[outside[None, :], np.maximum(missing - 1, 0)[:, None]], 0)
-    only_b = -np.einsum("lpm,pm->lp", H[:, complement], below)
-    above = np.where(outside[None, :] >= 1, w[np.maximum(outside - 1, 0)[None, :], missing[:, None]], 0)
-    with_all = np.einsum("lpm,pm->lp", H[:, complement], above)
-    tables = np.empty((n_leaves, P, slots))
-    for j in range(slots):
-        with_j = np.einsum("lpm,pm->lp", H[:, complement | (1 << j)], above)
-        tables[:, :, j] = np.where((X >> j) & 1, with_all - with_j, only_b)
+    C = (P - 1) ^ X                 # R ⊇ ¬X for the pair to count
+    missing = popcount[C]           # |B| = |¬X|
+    only_b = np.where(missing >= 1, -in_b[:, C, np.maximum(missing - 1, 0)], 0)
+    with_all = in_a[:, C, missing]
+    tables = np.empty((n_leaves, slots, P))
+    for j in range(slots):          # j in X: only the background rows without j (j in A) count
+        tables[:, j] = np.where((X >> j) & 1, with_all - in_a[:, C | (1 << j), missing], only_b)
     return tables
 
 
 def _slot_to_output(paths, leaves, n_features):
-    """Sparse ``(leaves·slots, (M + 1)·K)`` map from a slot's table entry to its feature's
-    values for each output, scaled by the leaf value (unused slots go to column ``M``)."""
+    """Sparse ``((M + 1)·K, leaves·slots)`` map from a slot's table entry to its feature's
+    values for each output, scaled by the leaf value (unused slots go to feature ``M``)."""
     slots, K = paths.slot_feature.shape[1], paths.value.shape[1]
     feature = np.where(paths.slot_feature[leaves] < 0, n_features, paths.slot_feature[leaves])
-    rows = np.repeat(np.arange(len(leaves) * slots), K)
-    columns = (feature.reshape(-1, 1) * K + np.arange(K)).ravel()
+    columns = np.repeat(np.arange(len(leaves) * slots), K)
+    rows = (feature.reshape(-1, 1) * K + np.arange(K)).ravel()
     data = np.repeat(paths.value[leaves], slots, axis=0).ravel()
-    return scipy.sparse.csr_matrix((data, (rows, columns)), shape=(len(leaves) * slots, (n_features + 1) * K))
+    return scipy.sparse.csr_matrix((data, (rows, columns)), shape=((n_features + 1) * K, len(leaves) * slots))
 
 
 def _leaf_chunks(paths, size):
@@ -96,9 +95,9 @@ def interventional_shap(paths, X, background, weights):
     ``background`` rows with ``weights`` (summing to 1)."""
     n, M = X.shape
     slots = paths.slot_feature.shape[1]
-    values = np.zeros((n, (M + 1) * paths.value.shape[1]))
+    values = np.zeros(((M + 1) * paths.value.shape[1], n))
     for leaves, part in _leaf_chunks(paths, _chunk_size(paths, n)):
-        tables = leaf_tables(part.patterns(background), weights, slots).reshape(len(leaves) * 2**slots, slots)
-        gathered = tables[np.arange(len(leaves)) * 2**slots + part.patterns(X)]   # (n, leaves, slots)
-        values += (_slot_to_output(paths, leaves, M).T @ gathered.reshape(n, -1).T).T
-    return values.reshape(n, M + 1, -1)[:, :M]
+        tables = leaf_tables(part.patterns(background), weights, slots)
+        gathered = np.take_along_axis(tables, part.patterns(X).T[:, None, :], axis=2)   # (leaves, slots, n)
+        values += _slot_to_output(paths, leaves, M) @ gathered.reshape(-1, n)
+    return values.T.reshape(n, M + 1, -1)[:, :M]

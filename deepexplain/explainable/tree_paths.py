@@ -57,7 +57,7 @@ def _assemble(trees, dtype, offset):
     feature = np.zeros((L, depth), dtype=np.intp)
     threshold = np.full((L, depth), np.inf)
     left = np.ones((L, depth), dtype=bool)
-    slot = np.zeros((L, depth), dtype=np.int64)
+    slot = np.zeros((L, depth), dtype=np.int32)
     slot_feature = np.full((L, slots), -1, dtype=np.intp)
     for l, (features, thresholds, directions, _) in enumerate(leaves):
         distinct, position = np.unique(features, return_inverse=True)
