@@ -2,7 +2,8 @@
 and against sklearn.inspection, side by side in one run.
 
 The floor is ONE batched forward pass (our compiled predictor) over exactly the rows the method
-needs, built beforehand: for permutation importance the 500 rows plus 30 features × 10 repeats
+needs, built beforehand in float32 (what the compiled model is fed; the methods build their rows
+in float32 for TensorFlow models too): for permutation importance the 500 rows plus 30 features × 10 repeats
 × 500 permuted rows; for partial dependence the 500 rows at each of the 50 (1-D) or 30 × 30
 (2-D) grid points. scikit-learn gets the same compiled predictor behind a minimal estimator (the
 fastest wrapper it can have).
@@ -68,7 +69,7 @@ def permutation():
             copy = X.copy()
             copy[:, j] = rng.permutation(copy[:, j])
             copies.append(copy)
-    rows = np.concatenate(copies)
+    rows = np.concatenate(copies).astype(np.float32)  # the precision the compiled model is fed
     ours_time, floor_time = paired_best_times(lambda: importance.compute(X, y), lambda: importance.predictor(rows))
     estimator = PredictorClassifier(importance.predictor)
     sklearn_time = best_time(lambda: permutation_importance(estimator, X, y, scoring="accuracy", n_repeats=N_REPEATS,
@@ -95,7 +96,7 @@ def dependence():
         points = np.stack(np.meshgrid(*values, indexing="ij"), -1).reshape(-1, len(columns))
         rows = np.repeat(X[None], len(points), axis=0)
         rows[:, :, columns] = points[:, None, :]
-        rows = rows.reshape(-1, X.shape[1])
+        rows = rows.reshape(-1, X.shape[1]).astype(np.float32)
         ours_time, floor_time = paired_best_times(ours, lambda: calculator.predictor(rows))
         report(name, ours_time, floor_time, best_time(theirs), len(rows))
 

@@ -15,12 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ..targets import is_tensorflow_model
 from ..validation import as_float_array, describe, positive_float
 from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, explained_label,
                              exponential_kernel, fit_surrogate, label_name, plot_weights)
 from .prediction import Predictor
-from .tabular_input import as_rows
+from .tabular_input import as_rows, row_dtype
 
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
 
@@ -115,8 +114,7 @@ class LimeTabular:
                  data=None, discretize_continuous=True, discretizer="quartile", sample_around_instance=False,
                  feature_selection="auto", batch_size=None, progress=True):
         self.predictor = Predictor(model, batch_size)
-        # rows are built in the precision the model is fed: float32 for TensorFlow models
-        self.row_dtype = np.float32 if is_tensorflow_model(model) else np.float64
+        self.row_dtype = row_dtype(model)
         self.feature_names = None if feature_names is None else [str(name) for name in feature_names]
         self.class_names = check_class_names(class_names)
         if categorical_features is None:

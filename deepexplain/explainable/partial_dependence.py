@@ -15,7 +15,7 @@ from scipy.stats.mstats import mquantiles
 from ..validation import describe, positive_int
 from .prediction import Predictor
 from .streaming import predict_streamed
-from .tabular_input import as_rows
+from .tabular_input import as_rows, row_dtype
 
 
 def feature_grid(column, grid_resolution, percentiles=(0.05, 0.95)):
@@ -71,6 +71,7 @@ class PartialDependence:
 
     def __init__(self, model, target="auto", batch_size=None, progress=True):
         self.predictor = Predictor(model, batch_size)
+        self.row_dtype = row_dtype(model)
         if not (target is None or target == "auto"
                 or (isinstance(target, (int, np.integer)) and not isinstance(target, bool) and target >= 0)):
             raise ValueError(f"target: expected 'auto', None or an output index, got {describe(target)}")
@@ -92,6 +93,7 @@ class PartialDependence:
     def _sweep(self, X, columns, points, desc):
         """Predictions ``(n_points, n_rows, n_outputs)`` of X with ``columns`` set to each row of ``points``."""
         n = len(X)
+        X, points = X.astype(self.row_dtype, copy=False), points.astype(self.row_dtype, copy=False)
 
         def rows_at_points(start, stop):
             point, row = np.divmod(np.arange(start, stop), n)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..validation import describe, positive_int, random_generator
 from .prediction import Predictor
-from .tabular_input import as_rows
+from .tabular_input import as_rows, row_dtype
 
 
 def _accuracy(y, predictions, classes):
@@ -62,6 +62,7 @@ class PermutationImportance:
 
     def __init__(self, model, metric="accuracy", n_repeats=10, random_state=None, batch_size=None, progress=True):
         self.predictor = Predictor(model, batch_size)
+        self.row_dtype = row_dtype(model)
         if not callable(metric) and metric not in METRICS:
             raise ValueError(f"metric: expected one of {tuple(METRICS)} or a function (y, predictions) -> float, "
                              f"got {describe(metric)}")
@@ -80,7 +81,7 @@ class PermutationImportance:
 
     def compute(self, X, y):
         """Importances of the columns of ``X`` (n, features) for targets ``y`` (n,) or (n, outputs)."""
-        X = as_rows("X", X, min_rows=2)
+        X = as_rows("X", X, min_rows=2).astype(self.row_dtype, copy=False)
         y = np.asarray(y)
         if y.ndim == 0 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y: expected one target per row of X ({X.shape[0]}), got shape {y.shape}")

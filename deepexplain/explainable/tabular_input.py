@@ -1,9 +1,15 @@
 """Tabular data at the boundary of the toolbox: checked, then kept in float64 so that
-scikit-learn models see exactly the values the user gave (TensorFlow models get float32 from
-the ``Predictor``)."""
+scikit-learn models see exactly the values the user gave. Rows built for a TensorFlow model
+are float32 from the start, the precision its compiled function is fed anyway."""
 import numpy as np
 
+from ..targets import is_tensorflow_model
 from ..validation import as_float_array
+
+
+def row_dtype(model):
+    """The dtype to build model rows in: float32 for TensorFlow models, else float64."""
+    return np.float32 if is_tensorflow_model(model) else np.float64
 
 
 def as_rows(name, value, min_rows=1):
