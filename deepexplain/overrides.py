@@ -20,11 +20,25 @@ GRADIENT_NAME = "DeepExplainGrad"
 
 
 class Nonlinearity(NamedTuple):
-    """An elementwise op type and its ordinary gradient ``grad · f'(x)``, by
-    TensorFlow's own fused kernel (``tf.raw_ops``)."""
+    """An elementwise op type ``y = f(z)`` and its ordinary gradient ``grad · f'(z)``.
+
+    ``kernel(z, y, grad, attrs)`` computes that gradient on tensors with TensorFlow's
+    own fused kernel (``tf.raw_ops``), ``attrs`` a dict of the op attributes named in
+    ``attrs`` (LeakyRelu's ``alpha``); a rule may call it inside its own compiled
+    function, so that XLA fuses it with the rule.
+    """
 
     op_type: str
-    gradient: Callable
+    kernel: Callable
+    attrs: tuple = ()
+
+    def attributes(self, op):
+        """The attributes of ``op`` the kernel needs, as a hashable tuple of pairs."""
+        return tuple((name, op.get_attr(name)) for name in self.attrs)
+
+    def gradient(self, op, grad):
+        """``grad · f'(z)`` for the op ``op``."""
+        return self.kernel(op.inputs[0], op.outputs[0], grad, dict(self.attributes(op)))
 
 
 _raw = tf.raw_ops
@@ -32,18 +46,17 @@ _raw = tf.raw_ops
 NONLINEARITIES = {
     n.op_type: n
     for n in [
-        Nonlinearity("Relu", lambda op, grad: _raw.ReluGrad(gradients=grad, features=op.outputs[0])),
-        Nonlinearity("Relu6", lambda op, grad: _raw.Relu6Grad(gradients=grad, features=op.inputs[0])),
+        Nonlinearity("Relu", lambda z, y, grad, a: _raw.ReluGrad(gradients=grad, features=y)),
+        Nonlinearity("Relu6", lambda z, y, grad, a: _raw.Relu6Grad(gradients=grad, features=z)),
         Nonlinearity(
-            "LeakyRelu",
-            lambda op, grad: _raw.LeakyReluGrad(gradients=grad, features=op.inputs[0], alpha=op.get_attr("alpha")),
+            "LeakyRelu", lambda z, y, grad, a: _raw.LeakyReluGrad(gradients=grad, features=z, alpha=a["alpha"]), ("alpha",)
         ),
-        Nonlinearity("Elu", lambda op, grad: _raw.EluGrad(gradients=grad, outputs=op.outputs[0])),
-        Nonlinearity("Selu", lambda op, grad: _raw.SeluGrad(gradients=grad, outputs=op.outputs[0])),
-        Nonlinearity("Sigmoid", lambda op, grad: _raw.SigmoidGrad(y=op.outputs[0], dy=grad)),
-        Nonlinearity("Tanh", lambda op, grad: _raw.TanhGrad(y=op.outputs[0], dy=grad)),
-        Nonlinearity("Softplus", lambda op, grad: _raw.SoftplusGrad(gradients=grad, features=op.inputs[0])),
-        Nonlinearity("Softsign", lambda op, grad: _raw.SoftsignGrad(gradients=grad, features=op.inputs[0])),
+        Nonlinearity("Elu", lambda z, y, grad, a: _raw.EluGrad(gradients=grad, outputs=y)),
+        Nonlinearity("Selu", lambda z, y, grad, a: _raw.SeluGrad(gradients=grad, outputs=y)),
+        Nonlinearity("Sigmoid", lambda z, y, grad, a: _raw.SigmoidGrad(y=y, dy=grad)),
+        Nonlinearity("Tanh", lambda z, y, grad, a: _raw.TanhGrad(y=y, dy=grad)),
+        Nonlinearity("Softplus", lambda z, y, grad, a: _raw.SoftplusGrad(gradients=grad, features=z)),
+        Nonlinearity("Softsign", lambda z, y, grad, a: _raw.SoftsignGrad(gradients=grad, features=z)),
     ]
 }
 """The op types whose gradient a method may replace, with their ordinary gradients."""

@@ -39,11 +39,12 @@ def reference_rows(t, references):
 
 
 @tf.function(jit_compile=True, autograph=False)
-def _rescale(z, y, grad, plain, references):
-    """``grad · Δy/Δz`` against the reference rows, else ``plain``; fused into one kernel by XLA."""
+def _rescale(z, y, grad, references, kernel, attrs):
+    """``grad · Δy/Δz`` against the reference rows, else the ordinary gradient ``kernel``;
+    fused into one kernel by XLA."""
     dz = z - reference_rows(z, references)
     secant = tf.math.divide_no_nan(y - reference_rows(y, references), dz)
-    return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, plain)
+    return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, kernel(z, y, grad, dict(attrs)))
 
 
 def _reduction_rule(op, grad, reduction, references):
@@ -74,7 +75,9 @@ class ReferenceRule(GradientMethod):
         # the rule can run on the whole batch: no slicing, no copies.
         if isinstance(nonlinearity, Reduction):
             return _reduction_rule(op, grad, nonlinearity, self.references)
-        return _rescale(op.inputs[0], op.outputs[0], grad, nonlinearity.gradient(op, grad), self.references)
+        return _rescale(
+            op.inputs[0], op.outputs[0], grad, self.references, nonlinearity.kernel, nonlinearity.attributes(op)
+        )
 
 
 class DeepLIFT(ReferenceRule):

@@ -1,0 +1,128 @@
+"""Cost of deepshap, expected_gradients, smoothgrad and gradcam against the passes they cannot
+avoid, and of deepshap against shap.DeepExplainer, measured side by side in one run.
+
+Model: conv16 - conv32 stride 2 - dense64 - dense10 on 32x32x1 inputs (random weights: speed
+does not depend on training); 10 images, background of 100 rows. Floors are written by hand
+with tf.GradientTape in a tf.function on the plain model:
+
+* deepshap: one batched forward+backward over its 10 x 100 (sample, background) rows;
+* expected_gradients, smoothgrad: one forward+backward over the 10 x samples points;
+* gradcam: one forward pass and one backward pass down to the last convolution (256 images,
+  so that the floor is not a few milliseconds of call overhead).
+
+shap.DeepExplainer (the benchmark-only extra ``bench``) explains the same top output per
+image (``ranked_outputs=1``). Each pair is timed alternately, best of ``--repeats``.
+
+    python bench/bench_neural_methods.py [--repeats 5]
+"""
+import argparse
+import os
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import deepexplain  # noqa: E402
+from timing import paired_best_times  # noqa: E402
+
+SAMPLES = 50
+
+
+def cnn():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input((32, 32, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu", name="conv1"),
+        keras.layers.Conv2D(32, 3, strides=2, activation="relu", name="conv2"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+
+
+def report(name, ours, floor, target, floor_name="floor"):
+    ratio = ours / floor
+    verdict = "ok" if ratio <= target else "ABOVE TARGET"
+    print(f"{name:<22} {ours * 1e3:9.1f} ms   {floor_name} {floor * 1e3:9.1f} ms   ratio {ratio:5.2f}  (target <= {target})  {verdict}")
+
+
+def gradient_floor(model):
+    @tf.function
+    def forward_backward(x, y):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.reduce_sum(model(x, training=False) * y)
+        return tape.gradient(score, x)
+
+    return lambda x, y: forward_backward(tf.constant(x), tf.constant(y)).numpy()
+
+
+def layer_floor(model, layer):
+    probe = keras.Model(model.inputs, [model.get_layer(layer).output, model.outputs[0]])
+
+    @tf.function
+    def forward_backward(x, y):
+        with tf.GradientTape() as tape:
+            activations, output = probe([x], training=False)
+            score = tf.reduce_sum(output * y)
+        return activations, tape.gradient(score, activations)
+
+    return lambda x, y: [t.numpy() for t in forward_backward(tf.constant(x), tf.constant(y))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    model = cnn()
+    rng = np.random.default_rng(0)
+    xs = rng.random((10, 32, 32, 1), dtype=np.float32)
+    background = rng.random((100, 32, 32, 1), dtype=np.float32)
+    top = model(xs).numpy().argmax(axis=1)
+    ys = np.eye(10, dtype=np.float32)[top]
+    floor = gradient_floor(model)
+
+    # deepshap: 100 background rows + 10 x 100 pairs in one call of 1,100 rows.
+    deepshap = deepexplain.get_explainer("deepshap", model, background=background)
+    pairs, pair_ys = np.repeat(xs, 100, axis=0), np.repeat(ys, 100, axis=0)
+    ours, hand = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), lambda: floor(pairs, pair_ys), args.repeats)
+    report("deepshap", ours, hand, 1.3)
+    try:
+        import shap
+    except ImportError:
+        print("shap.DeepExplainer      not installed (pip install -e .[bench])")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            explainer = shap.DeepExplainer(model, background)
+
+            def anchor():
+                return explainer.shap_values(xs, ranked_outputs=1, check_additivity=False)
+
+            ours, theirs = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), anchor, args.repeats)
+        report("deepshap vs shap", ours, theirs, 1.0, floor_name="shap ")
+
+    # expected_gradients and smoothgrad: 10 x 50 points in one call of 500 rows.
+    points, point_ys = rng.random((10 * SAMPLES, 32, 32, 1), dtype=np.float32), np.repeat(ys, SAMPLES, axis=0)
+    for name, params in [
+        ("expected_gradients", {"background": background, "samples": SAMPLES, "seed": 0, "progress": False}),
+        ("smoothgrad", {"samples": SAMPLES, "seed": 0, "progress": False}),
+    ]:
+        explainer = deepexplain.get_explainer(name, model, **params)
+        ours, hand = paired_best_times(lambda: explainer.run(xs, ys), lambda: floor(points, point_ys), args.repeats)
+        report(name, ours, hand, 1.1)
+
+    # gradcam on 256 images: forward, backward to conv2, the map.
+    images = rng.random((256, 32, 32, 1), dtype=np.float32)
+    image_ys = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
+    gradcam = deepexplain.get_explainer("gradcam", model, layer="conv2")
+    to_layer = layer_floor(model, "conv2")
+    ours, hand = paired_best_times(lambda: gradcam.run(images, image_ys), lambda: to_layer(images, image_ys), args.repeats)
+    report("gradcam", ours, hand, 1.2)
+
+
+if __name__ == "__main__":
+    main()
