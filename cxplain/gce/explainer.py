@@ -248,7 +248,6 @@ class GenerativeCausalExplainer:
             raise ValueError("classifier: expected class probabilities (M >= 2 non-negative outputs summing to 1, "
                              f"e.g. a softmax), got outputs of shape {probabilities.shape} with row sums "
                              f"{np.round(probabilities.sum(axis=1)[:4], 4).tolist()}")
-        self.n_classes_ = probabilities.shape[1]
 
     # -- information flow ---------------------------------------------------------------------
 

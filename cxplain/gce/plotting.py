@@ -71,7 +71,7 @@ def plot_sweeps(images, probabilities, K, sweep=None, dims=None, class_names=Non
 def _bars(values, names, colours, ylabel, title):
     figure, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(values) + 1.5), 3.2))
     ax.bar(range(len(values)), values, color=colours)
-    ax.set_xticks(range(len(values)), names)
+    ax.set_xticks(range(len(values)), names, rotation=30 if max(map(len, names)) > 4 else 0)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     figure.tight_layout()
