@@ -8,7 +8,7 @@ through the model, and each copy is scored as soon as its rows are predicted.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import describe, positive_int, random_generator
+from ..validation import as_float_array, describe, positive_int, random_generator
 from .prediction import Predictor
 from .tabular_input import as_rows, row_dtype
 
@@ -87,6 +87,9 @@ class PermutationImportance:
             raise ValueError(f"y: expected one target per row of X ({X.shape[0]}), got shape {y.shape}")
         if self.metric == "accuracy" and y.ndim == 2 and y.shape[1] > 1:
             y = np.argmax(y, axis=1)
+        elif self.metric in ("r2", "neg_mean_squared_error"):
+            as_float_array("y", y)
+            y = y.astype(np.float64)
         n, n_features = X.shape
         rng = random_generator("random_state", self.random_state)
         copies = n_features * self.n_repeats

@@ -82,6 +82,18 @@ def test_samples_follow_the_training_frequencies_and_stay_in_their_bins():
     np.testing.assert_allclose(rows[inner, 0].std(), expected.std(), rtol=0.03)
 
 
+def test_deciles_and_sampling_around_the_instance():
+    explainer = LimeTabular(linear_model("sklearn", WEIGHTS), data=X_TRAIN, discretizer="decile", progress=False)
+    assert all(len(cuts) == 9 for cuts in explainer.cuts_.values())
+    binary, rows = explainer.sample(X_TRAIN[0], 20000, np.random.default_rng(0))
+    np.testing.assert_allclose(binary[1:].mean(axis=0), 0.1, atol=0.01)  # the instance's decile, 1 in 10
+    around = LimeTabular(linear_model("sklearn", WEIGHTS), data=X_TRAIN, discretize_continuous=False,
+                         sample_around_instance=True, progress=False)
+    _, rows = around.sample(X_TRAIN[0], 20000, np.random.default_rng(0))
+    np.testing.assert_allclose(rows.mean(axis=0), X_TRAIN[0], atol=0.05)
+    np.testing.assert_allclose(rows.std(axis=0), X_TRAIN.std(axis=0), rtol=0.03)
+
+
 def test_the_surrogate_is_scikit_learns_weighted_ridge_and_forward_selection_finds_the_signal():
     data = RNG.normal(size=(500, 6))
     targets = data @ [3.0, 0, 0, -2.0, 0, 0] + 0.1 * RNG.normal(size=500)

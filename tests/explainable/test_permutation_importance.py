@@ -85,11 +85,12 @@ def test_bad_constructor_arguments_are_named(arguments, message):
         PermutationImportance(linear_model("sklearn", WEIGHTS), **arguments)
 
 
-@pytest.mark.parametrize("data, targets, message", [
-    (X[:, 0], Y, "X"),
-    (X, Y[:-1], "y"),
-    ([["a"] * 4] * 3, Y[:3], "X"),
+@pytest.mark.parametrize("metric, data, targets, message", [
+    ("accuracy", X[:, 0], Y, "X"),
+    ("accuracy", X, Y[:-1], "y"),
+    ("accuracy", [["a"] * 4] * 3, Y[:3], "X"),
+    ("r2", X, np.array(["a"] * len(X)), "y"),
 ])
-def test_bad_compute_arguments_are_named(data, targets, message):
+def test_bad_compute_arguments_are_named(metric, data, targets, message):
     with pytest.raises((ValueError, TypeError), match=message):
-        PermutationImportance(linear_model("sklearn", WEIGHTS), progress=False).compute(data, targets)
+        PermutationImportance(linear_model("sklearn", WEIGHTS), metric, progress=False).compute(data, targets)
