@@ -7,9 +7,12 @@ VAE from the settings (or takes the custom encoder and decoder passed again) and
 weights: no code is read from the directory and no pickle. The classifier is not saved.
 """
 import json
+import os
 from pathlib import Path
 
 import h5py
+
+from deepexplain.validation import describe
 
 from ..serialisation import _json_value, _read_config, _sha256
 
@@ -19,8 +22,16 @@ WEIGHTS_FILE = "weights.h5"
 MODELS = ("encoder", "decoder")
 
 
+def _directory(directory):
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory: expected a path (str or os.PathLike), got {describe(directory)}")
+    return Path(directory)
+
+
 def save(explainer, directory, overwrite=False):
-    directory = Path(directory)
+    directory = _directory(directory)
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite: expected True or False, got {describe(overwrite)}")
     if not hasattr(explainer, "input_shape_"):
         raise ValueError("GenerativeCausalExplainer is not trained yet: call train(X) before save")
     existing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
@@ -51,7 +62,7 @@ def save(explainer, directory, overwrite=False):
 
 
 def load(cls, directory, classifier, encoder=None, decoder=None):
-    directory = Path(directory)
+    directory = _directory(directory)
     config = _read_config(directory, CONFIG_FILE, WEIGHTS_FILE, "gce", "GenerativeCausalExplainer", FORMAT_VERSION)
     try:
         default = bool(config["default_vae"])

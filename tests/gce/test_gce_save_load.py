@@ -128,3 +128,14 @@ def test_missing_directory_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="gce.json and weights.h5"):
         GenerativeCausalExplainer.load(tmp_path, classifier(keras))
+
+
+def test_directory_and_overwrite_are_checked(saved, tmp_path):
+    import keras
+
+    with pytest.raises(TypeError, match="directory: expected a path"):
+        saved[0].save(42)
+    with pytest.raises(TypeError, match="overwrite: expected True or False"):
+        saved[0].save(tmp_path, overwrite="yes")
+    with pytest.raises(TypeError, match="directory: expected a path"):
+        GenerativeCausalExplainer.load(None, classifier(keras))
