@@ -35,3 +35,13 @@ def fixed_mlp(keras):
                               keras.layers.Dense(3, activation="softmax")])
     model.set_weights(MLP_WEIGHTS)
     return model
+
+
+def rational_probabilities(x):
+    """The logistic regression's logits ``z`` turned into probabilities ``q/Σq`` with ``q = (z − min z + 1)⁴``:
+    only +, −, × and ÷ applied row by row, which round alike on every machine and for every batch."""
+    x = np.asarray(x, np.float32)
+    z = (x[:, None, :] * W).sum(-1) + B
+    q = z - z.min(-1, keepdims=True) + 1
+    q = (q * q) * (q * q)
+    return q / q.sum(-1, keepdims=True)

@@ -11,7 +11,7 @@ from cem.black_box import BlackBoxLoop
 from cem.fista import Constants
 from deepexplain.numerical_gradients import perturbed_rows
 
-from cem_models import B, W, linear_probabilities, mlp_probabilities
+from cem_models import B, W, linear_probabilities, mlp_probabilities, rational_probabilities
 
 INSTANCES = [0, 10, 55, 70, 110]
 SIXTEEN = np.linspace(0, 149, 16).astype(int)
@@ -99,10 +99,11 @@ def test_pp_with_no_info_zero_on_non_negative_data_is_the_kept_part_of_x0(iris):
 
 
 def test_batch_equals_single_runs(iris, feature_range):
-    """Rows are independent: a black box that mixes no rows gives bit-equal results alone and in a batch."""
+    """Rows are independent: a black box made of +, −, ×, ÷ applied row by row gives bit-equal
+    results alone and in a batch."""
     X, _ = iris
     for mode in ("PN", "PP"):
-        cem = CEM(None, linear_probabilities, mode, (1, 4), feature_range=feature_range, no_info_val=-1.0, **FAST)
+        cem = CEM(None, rational_probabilities, mode, (1, 4), feature_range=feature_range, no_info_val=-1.0, **FAST)
         batch = cem.explain(X[INSTANCES])
         assert batch["found"].sum() >= 2
         for row, index in enumerate(INSTANCES):
