@@ -67,6 +67,9 @@ def kernel_coalitions(n_features, n_samples, rng):
         drawn = order < draws[:, None]
         parts.append(np.concatenate([drawn, ~drawn]))
         part_weights.append(np.full(2 * n_pairs, left_mass / (2 * n_pairs)))
-    masks, inverse = np.unique(np.concatenate(parts), axis=0, return_inverse=True)
-    weights = np.bincount(inverse.ravel(), weights=np.concatenate(part_weights), minlength=len(masks))
-    return masks, weights / weights.sum()
+    masks = np.concatenate(parts)
+    packed = np.packbits(masks, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=np.concatenate(part_weights), minlength=len(first))
+    return masks[first], weights / weights.sum()

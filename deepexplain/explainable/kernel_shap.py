@@ -101,9 +101,9 @@ class KernelShap(ShapPlots):
             return np.where(masks[coalition][:, None, :], X[sample][:, None, :], data[None]).reshape(-1, X.shape[1])
 
         values = None
-        stream = self.predictor.stream(len(X) * K * N, make_rows, progress, "KernelShap", groups_per_call * N)
+        stream = self.predictor.stream(len(X) * K * N, make_rows, progress, "KernelShap", groups_per_call * N, prefetch=True)
         for rows, predictions in stream:
-            means = np.tensordot(weights, predictions.reshape(-1, N, predictions.shape[1]), axes=(0, 1))
+            means = (weights @ predictions.reshape(-1, N, predictions.shape[1]))
             if values is None:
                 values = np.empty((len(X) * K, predictions.shape[1]))
             values[rows.start // N: rows.stop // N] = means

@@ -8,6 +8,8 @@ deepexplain runtime (inference mode, ``deepexplain.targets.call_model``); other 
 call per chunk. ``stream`` evaluates rows that are built chunk by chunk (coalitions, perturbed
 copies, grid points), so that memory stays bounded by ``batch_size`` whatever their number.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import tensorflow as tf
 
@@ -150,13 +152,30 @@ class Predictor:
             output[rows] = predictions
         return output
 
-    def stream(self, n_rows, make_rows, progress=False, desc=None, batch_size=None):
+    def stream(self, n_rows, make_rows, progress=False, desc=None, batch_size=None, prefetch=False):
         """Yield ``(slice, predictions)`` over ``range(n_rows)`` in chunks; ``make_rows(start, stop)``
         builds only the rows of one chunk, so at most ``batch_size`` rows exist at a time
-        (``batch_size`` here overrides the predictor's for this stream)."""
+        (``batch_size`` here overrides the predictor's for this stream).
+
+        With ``prefetch`` the next chunk is built in a second thread while the model runs on
+        the current one (two chunks exist at a time); ``make_rows`` must then be safe to call
+        from another thread (not reuse one buffer for every chunk)."""
         batch_size = batch_size or self.batch_size
         if batch_size is None:
             first = make_rows(0, 1)
             batch_size = default_batch_size(np.asarray(first).nbytes if not isinstance(first, list) else 1024)
-        for rows in row_slices(n_rows, batch_size, progress, desc):
-            yield rows, self._predict(make_rows(rows.start, rows.stop))
+        slices = row_slices(n_rows, batch_size, progress, desc)
+        if not prefetch:
+            for rows in slices:
+                yield rows, self._predict(make_rows(rows.start, rows.stop))
+            return
+        with ThreadPoolExecutor(max_workers=1) as builder:
+            rows = next(slices, None)
+            pending = builder.submit(make_rows, rows.start, rows.stop) if rows is not None else None
+            while rows is not None:
+                chunk = pending.result()
+                following = next(slices, None)
+                if following is not None:
+                    pending = builder.submit(make_rows, following.start, following.stop)
+                yield rows, self._predict(chunk)
+                rows = following

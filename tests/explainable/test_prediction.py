@@ -155,3 +155,15 @@ def test_counterfactual_is_cem_counterfactual_whatever_is_imported_first(first):
             "from deepexplain.explainable import Counterfactual\n"
             "assert Counterfactual is cem.Counterfactual\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
+
+
+@pytest.mark.parametrize("kind", ["keras3", "callable"])
+def test_prefetching_stream_gives_the_same_chunks(kind):
+    predictor = Predictor(make_model(kind), batch_size=6)
+    make_rows = lambda start, stop: X[start:stop]
+    plain = list(predictor.stream(len(X), make_rows))
+    prefetched = list(predictor.stream(len(X), make_rows, prefetch=True))
+    assert [s for s, _ in plain] == [s for s, _ in prefetched]
+    for (_, a), (_, b) in zip(plain, prefetched):
+        np.testing.assert_array_equal(a, b)
+    assert list(predictor.stream(0, make_rows, prefetch=True)) == []
