@@ -6,7 +6,7 @@ keep the digits. Sweeping α turns a 3 into an 8 and back; sweeping a β changes
 but not the decision. Writes the sweep grid, the information flow per latent factor and the
 classifier's accuracy with each factor removed.
 
-Run: python examples/gce_digits.py [--out DIR]   (about a minute on 2 cores)
+Run: python examples/gce_digits.py [--out DIR]   (about two minutes on 2 shared cores)
 """
 import os
 import time
