@@ -7,6 +7,12 @@ building gradients at the moment (held in a context variable, so concurrent
 explainers in other threads never see each other's rule); with no rule active
 it returns TensorFlow's own gradient, so training inside the context still works.
 
+Two kinds of ops are stamped: the elementwise nonlinearities (:data:`NONLINEARITIES`),
+whose gradient every rule replaces, and max-pooling and the Max/Min reductions
+(:data:`REDUCTIONS`), which keep their ordinary gradient unless the active rule is
+marked with :func:`covers_reductions` (DeepLIFT's and DeepShap's max rule). The rules
+of guided backpropagation and DeconvNet live here too.
+
 Ancona et al., "Towards better understanding of gradient-based attribution
 methods for deep neural networks", ICLR 2018.
 """
