@@ -55,15 +55,6 @@ def activation(name, value):
     return value
 
 
-def random_state(value):
-    """``None``, an int >= 0 or a ``numpy.random.Generator``."""
-    if value is None or isinstance(value, np.random.Generator):
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"random_state: expected None, an integer >= 0 or a numpy.random.Generator, got {describe(value)}")
-    return int(value)
-
-
 def _rejected_kind(array):
     kinds = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects",
              "M": "dates", "m": "time deltas", "V": "records"}

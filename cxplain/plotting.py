@@ -25,6 +25,7 @@ def plot_image_attribution(image, attribution, interval=None, title=None):
     axes[1].set_title(title or "attribution", fontsize=9)
     axes[1].set_axis_off()
     figure.colorbar(mappable, ax=axes[1], shrink=0.8)
+    _outline(axes[1], image)
     if interval is not None:
         interval = np.asarray(interval)
         width = np.squeeze(interval[..., 1] - interval[..., 0])
@@ -32,8 +33,15 @@ def plot_image_attribution(image, attribution, interval=None, title=None):
         axes[2].set_title("uncertainty (interval width)", fontsize=9)
         axes[2].set_axis_off()
         figure.colorbar(mappable, ax=axes[2], shrink=0.8)
+        _outline(axes[2], image, colour="white")
     figure.tight_layout()
     return figure
+
+
+def _outline(ax, image, colour="black"):
+    """The outline of a grey image (its half-maximum contour) drawn over a map, to locate the map."""
+    if image.ndim == 2 and np.ptp(image) > 0:
+        ax.contour(image, levels=[image.min() + np.ptp(image) / 2], colors=colour, linewidths=0.8)
 
 
 def interval_offsets(attribution, interval):

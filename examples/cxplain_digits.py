@@ -4,11 +4,9 @@ A U-Net explanation model ensemble (3 members) explains test digits in one
 forward pass; the figure shows each digit, its attribution map and the width of
 its 95% interval.
 
-Run: python examples/cxplain_digits.py [output directory, default out/]
+Run: python examples/cxplain_digits.py [--out DIR]   (default DIR: out)
 """
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -18,9 +16,10 @@ from sklearn.datasets import load_digits  # noqa: E402
 
 from cxplain import CXPlain, UNetModelBuilder, ZeroMasking  # noqa: E402
 from cxplain.plotting import plot_image_attribution  # noqa: E402
+from example_args import output_directory  # noqa: E402
 
 
-def main(output=Path("out")):
+def main(output):
     data = load_digits()
     X = (data.images / 16.0).astype(np.float32)[..., None]
     x_train, y_train, x_test, y_test = X[:1200], data.target[:1200], X[1200:], data.target[1200:]
@@ -35,7 +34,6 @@ def main(output=Path("out")):
     explainer.fit(x_train, y_train)
     attributions, intervals = explainer.explain(x_test[:4])
 
-    output.mkdir(parents=True, exist_ok=True)
     for i in range(4):
         figure = plot_image_attribution(x_test[i], attributions[i], intervals[i], title=f"digit {y_test[i]}")
         figure.savefig(output / f"cxplain_digits_{i}.png", dpi=120)
@@ -43,4 +41,4 @@ def main(output=Path("out")):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out"))
+    main(output_directory(__doc__.splitlines()[0]))

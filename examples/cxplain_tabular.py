@@ -3,11 +3,9 @@
 An ensemble of 5 MLP explanation models gives each test sample's feature
 attributions with an 80% interval; the figure shows one sample.
 
-Run: python examples/cxplain_tabular.py [output directory, default out/]
+Run: python examples/cxplain_tabular.py [--out DIR]   (default DIR: out)
 """
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,9 +17,10 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from cxplain import CXPlain, MLPModelBuilder, ZeroMasking  # noqa: E402
 from cxplain.plotting import plot_feature_attribution  # noqa: E402
+from example_args import output_directory  # noqa: E402
 
 
-def main(output=Path("out")):
+def main(output):
     data = load_breast_cancer()
     X = StandardScaler().fit_transform(data.data).astype(np.float32)
     x_train, x_test, y_train, y_test = train_test_split(X, data.target, test_size=0.25, random_state=0)
@@ -35,7 +34,6 @@ def main(output=Path("out")):
     top = np.argsort(-attributions.mean(axis=0))[:5]
     print("most important features on average:", [str(data.feature_names[i]) for i in top])
 
-    output.mkdir(parents=True, exist_ok=True)
     figure = plot_feature_attribution(attributions[0], intervals[0], data.feature_names,
                                       title="CXPlain attributions (80% interval), first test sample")
     figure.savefig(output / "cxplain_tabular.png", dpi=120)
@@ -43,4 +41,4 @@ def main(output=Path("out")):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out"))
+    main(output_directory(__doc__.splitlines()[0]))

@@ -4,11 +4,9 @@ Reviews are random sentences of filler words in which "great"/"awful" decide
 the sentiment; a bag-of-words logistic regression is explained by an RNN
 explanation model that learns which word's removal hurts the prediction most.
 
-Run: python examples/cxplain_text.py [output directory, default out/]
+Run: python examples/cxplain_text.py [--out DIR]   (default DIR: out)
 """
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -17,6 +15,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from cxplain import CXPlain, RNNModelBuilder, WordDropMasking  # noqa: E402
 from cxplain.plotting import plot_text_attribution  # noqa: E402
+from example_args import output_directory  # noqa: E402
 
 FILLER = "the a film plot actor was is very and but it scene story music long".split()
 VOCABULARY = ["<pad>"] + FILLER + ["great", "awful"]
@@ -40,7 +39,7 @@ def bag_of_words(tokens):
     return counts[:, 1:]
 
 
-def main(output=Path("out")):
+def main(output):
     rng = np.random.default_rng(0)
     tokens, labels = corpus(1000, rng)
     classifier = LogisticRegression().fit(bag_of_words(tokens[:800]), labels[:800])
@@ -54,7 +53,6 @@ def main(output=Path("out")):
     hit = np.mean(sentiment[np.arange(200), np.argmax(attributions, axis=1)])
     print(f"the sentiment word gets the largest attribution in {hit:.0%} of held-out sentences")
 
-    output.mkdir(parents=True, exist_ok=True)
     words = [VOCABULARY[t] for t in tokens[800] if t]
     figure = plot_text_attribution(words, attributions[0], title="CXPlain word attributions")
     figure.savefig(output / "cxplain_text.png", dpi=120, bbox_inches="tight")
@@ -62,4 +60,4 @@ def main(output=Path("out")):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out"))
+    main(output_directory(__doc__.splitlines()[0]))

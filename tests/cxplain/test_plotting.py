@@ -35,6 +35,10 @@ def test_non_negative_maps_use_a_sequential_colour_map_from_zero():
     image = figure.axes[1].images[0]
     assert image.get_cmap().name == "Reds"
     assert image.norm.vmin == 0 and np.isclose(image.norm.vmax, attribution.max() / attribution.sum())
+    digit = np.zeros((6, 6, 1))
+    digit[1:5, 2:4] = 1
+    outlined = plot_image_attribution(digit, attribution).axes[1]
+    assert len(outlined.collections) == 1  # the input's outline over the map
 
 
 def test_highlighted_tokens_stay_legible():
