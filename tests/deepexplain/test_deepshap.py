@@ -107,3 +107,17 @@ def test_errors(params, error, message):
     batch_size = params.pop("batch_size", None)
     with pytest.raises(error, match=message):
         EagerStyle().explain("deepshap", max_mlp(), ROWS, batch_size=batch_size, **params)
+
+
+@pytest.mark.session
+def test_placeholder_of_fixed_batch_size():
+    # Calls to a placeholder of batch size 24 hold 7 background rows and 2 samples x 7 pairs,
+    # padded at the end to 24 rows: the same values as with a free batch dimension.
+    import tensorflow as tf
+
+    model = max_mlp()
+    free = GraphStyle().explain("deepshap", model, ROWS, background=ROW_BACKGROUND)
+    with GraphStyle().context() as de:
+        X = tf.compat.v1.placeholder(tf.float32, (24, 6))
+        fixed = de.explain("deepshap", model(X), X, ROWS, background=ROW_BACKGROUND)
+    np.testing.assert_allclose(fixed, free, rtol=1e-5, atol=1e-6)

@@ -120,3 +120,16 @@ def test_needs_a_feature_map_layer():
     flat = keras.Sequential([keras.Input((4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="layer: found no layer with a feature-map output"):
         deepexplain.explain("gradcam", flat, np.zeros((2, 4, 1), np.float32))
+
+
+@pytest.mark.session
+def test_placeholder_of_fixed_batch_size():
+    # 4 images through a placeholder of batch size 3: one full call, one padded at the end.
+    with GraphStyle().context() as de:
+        X = tf.compat.v1.placeholder(tf.float32, (None, 8, 8, 2))
+        activations = features(X)
+        free = de.explain("gradcam", head(activations), X, XS, ys=YS, layer=activations)
+        X3 = tf.compat.v1.placeholder(tf.float32, (3, 8, 8, 2))
+        activations3 = features(X3)
+        fixed = de.explain("gradcam", head(activations3), X3, XS, ys=YS, layer=activations3)
+    np.testing.assert_allclose(fixed, free, rtol=1e-6, atol=1e-7)
