@@ -32,6 +32,7 @@ class KernelShap(ShapPlots):
         model: a Keras model, ``tf.Module``, scikit-learn estimator or callable (see ``Predictor``).
         data: background rows ``(N, M)``, or a weighted ``Background`` such as ``summarize(X, k)``.
         link: ``"identity"`` (values add up to the output) or ``"logit"`` (to its log-odds).
+        batch_size: default most model rows per call for ``explain`` (see ``Predictor``).
 
     Attributes:
         expected_value: ``link`` of the weighted mean output over the background (one per output).
