@@ -4,12 +4,14 @@
 
 MODE ``flush``: on the N-th flush of the output file (odd: rows written, not yet flushed;
 even: rows_done written, not yet flushed). ``write``: on the N-th dataset write of a chunk
-(a chunk half written). ``time``: N milliseconds after the run starts.
+(a chunk half written). ``time``: N milliseconds after the first chunk is committed, the
+commits being slowed to one per 50 ms so that the kill lands before the run ends.
 """
 import os
 import signal
 import sys
 import threading
+import time
 
 import h5py
 
@@ -35,5 +37,14 @@ if mode == "flush":
 elif mode == "write":
     h5py.Dataset.__setitem__ = kill_on(h5py.Dataset.__setitem__)
 else:
-    threading.Timer(count / 1000, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    commit = store.RunFile.commit
+
+    def slow_commit(self, *a, **k):
+        commit(self, *a, **k)
+        if not calls[0]:
+            calls[0] = 1
+            threading.Timer(count / 1000, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+        time.sleep(0.05)
+
+    store.RunFile.commit = slow_commit
 main(args)
