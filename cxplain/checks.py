@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from deepexplain.validation import check_batch, describe
+from deepexplain.validation import as_float_array, check_batch, describe
 
 from .style import keras_for_current_style
 
@@ -55,41 +55,19 @@ def activation(name, value):
     return value
 
 
-def _rejected_kind(array):
-    kinds = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects",
-             "M": "dates", "m": "time deltas", "V": "records"}
-    return kinds.get(array.dtype.kind)
-
-
-def numeric_array(name, value):
-    """``value`` as a NumPy array of real numbers (integer or float), without converting
-    strings, booleans or complex numbers."""
-    if hasattr(value, "numpy"):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, NotImplementedError):
-        raise TypeError(f"{name}: expected a NumPy array of numbers, got {describe(value)}") from None
-    kind = _rejected_kind(array)
-    if kind:
-        raise TypeError(f"{name}: expected an array of real numbers, got an array of {kind} ({describe(array)})")
-    return array
-
-
 def samples(X, min_samples=0, why=""):
-    """``X`` with a batch dimension: int32 (token ids) or finite float32."""
-    array = numeric_array("X", X)
-    check_batch("X", [array], min_rank=2)
-    if array.dtype.kind in "iu":
+    """``X`` with a batch dimension: an integer array as int32 token ids, anything else as finite float32
+    (strings, booleans and complex numbers are refused, not converted)."""
+    if hasattr(X, "numpy"):
+        X = X.numpy()
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
         info = np.iinfo(np.int32)
-        if array.size and (array.min() < info.min or array.max() > info.max):
-            raise ValueError(f"X: expected integer token ids within int32, got values from {array.min()} to {array.max()}")
-        array = array.astype(np.int32)
+        if X.size and (X.min() < info.min or X.max() > info.max):
+            raise ValueError(f"X: expected integer token ids within int32, got values from {X.min()} to {X.max()}")
+        array = X.astype(np.int32)
     else:
-        array = array.astype(np.float32)
-        if not np.all(np.isfinite(array)):
-            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
-            raise ValueError(f"X: expected finite values, got {bad} NaN or infinite entries (after conversion to float32)")
+        array = as_float_array("X", X)
+    check_batch("X", [array], min_rank=2)
     if len(array) < min_samples:
         reason = f" ({why})" if why else ""
         raise ValueError(f"X: expected at least {min_samples} samples{reason}, got {describe(array)}")
@@ -101,7 +79,10 @@ def labels(y, n, classes=None):
     ``classes`` (a scikit-learn classifier's ``classes_``) become their class indices."""
     if y is None:
         raise ValueError(f"y: expected {n} labels (one per sample of X), got None")
-    array = np.asarray(y)
+    try:
+        array = np.asarray(y)
+    except ValueError:
+        raise TypeError(f"y: expected an array of labels, got {describe(y)} (rows of different lengths?)") from None
     if array.ndim == 0:
         raise ValueError(f"y: expected {n} labels (one per sample of X), got the scalar {describe(y)}")
     if len(array) != n:
@@ -110,10 +91,4 @@ def labels(y, n, classes=None):
         classes = np.asarray(classes)
         if classes.ndim == 1 and np.all(classes[:-1] < classes[1:]) and np.all(np.isin(array, classes)):
             return np.searchsorted(classes, array)
-    kind = _rejected_kind(array)
-    if kind:
-        raise TypeError(f"y: expected numeric labels (class indices or targets), got {kind} ({describe(array)}); "
-                        "map labels to class indices first")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("y: expected finite labels, got NaN or infinite entries")
-    return array
+    return as_float_array("y", array)

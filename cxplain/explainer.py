@@ -12,7 +12,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from deepexplain.batching import row_slices
-from deepexplain.validation import describe, positive_int, random_generator
+from deepexplain.validation import as_float_array, describe, positive_int, random_generator
 
 from . import checks, serialisation
 from .blocks import check_downsample_factors, spatial_shape, upsample
@@ -30,7 +30,7 @@ def _check_masked_data(masked_data, n, count):
     """``masked_data`` as two float32 arrays ``(n, outputs)`` and ``(n, count, outputs)``."""
     if not isinstance(masked_data, (tuple, list)) or len(masked_data) != 2:
         raise TypeError(f"masked_data: expected the pair (predictions, masked) from masked_predictions(X), got {describe(masked_data)}")
-    predictions, masked = (checks.numeric_array(f"masked_data[{i}]", a).astype(np.float32) for i, a in enumerate(masked_data))
+    predictions, masked = (as_float_array(f"masked_data[{i}]", a, finite=False) for i, a in enumerate(masked_data))
     if predictions.ndim != 2 or predictions.shape[0] != n or masked.shape != (n, count, predictions.shape[1]):
         raise ValueError(
             f"masked_data: expected (predictions (n, outputs), masked (n, {count}, outputs)) for {n} samples, "

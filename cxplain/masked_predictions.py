@@ -10,10 +10,9 @@ import numpy as np
 import tensorflow as tf
 
 from deepexplain.batching import row_slices
-from deepexplain.targets import call_model, is_keras_model, is_tensorflow_model
+from deepexplain.targets import call_model, is_keras_model, is_tensorflow_model, keras_input_specs, static_shape
 from deepexplain.validation import describe
 
-from .model_builders.base import static_shape
 from .style import runtime
 
 ROWS_PER_CALL = 8192
@@ -41,11 +40,8 @@ def expected_sample_shape(model):
     """The sample shape ``model`` declares (None for free dimensions), or None when it declares none:
     a Keras model's single input, or a scikit-learn estimator's ``n_features_in_``."""
     if is_keras_model(model):
-        try:
-            inputs = model.inputs
-        except (AttributeError, ValueError):
-            return None
-        return static_shape(inputs[0])[1:] if inputs and len(inputs) == 1 else None
+        specs = keras_input_specs(model)
+        return specs[0][1][1:] if specs and len(specs) == 1 else None
     features = getattr(model, "n_features_in_", None)
     return (int(features),) if isinstance(features, (int, np.integer)) else None
 

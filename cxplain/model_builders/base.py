@@ -4,6 +4,7 @@ import inspect
 
 import numpy as np
 
+from deepexplain.targets import static_shape
 from deepexplain.validation import positive_float, positive_int
 
 from .. import checks
@@ -102,12 +103,6 @@ class BaseModelBuilder:
         history = model.fit(x_train, w_train, validation_data=(x_val, w_val), epochs=self.num_epochs,
                             batch_size=self.batch_size, callbacks=callbacks, verbose=self.verbose, shuffle=True)
         return float(np.min(history.history["val_loss"]))
-
-
-def static_shape(tensor):
-    """A symbolic tensor's shape as a tuple of ints (or None), whatever the TensorShape flavour."""
-    shape = tensor.shape
-    return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
 
 
 def dense_stack(keras, x, num_layers, num_units, activation, with_bn, p_dropout):

@@ -3,10 +3,11 @@ import numbers
 
 import numpy as np
 
+from deepexplain.targets import static_shape
 from deepexplain.validation import describe, positive_int
 
 from .. import checks
-from .base import BaseModelBuilder, block_average, dense_stack, static_shape
+from .base import BaseModelBuilder, block_average, dense_stack
 
 
 class RNNModelBuilder(BaseModelBuilder):

@@ -1,7 +1,8 @@
 """A U-Net explanation model for images (Ronneberger et al., 2015), as in CXPlain."""
+from deepexplain.targets import static_shape
 from deepexplain.validation import describe
 
-from .base import BaseModelBuilder, block_average, static_shape
+from .base import BaseModelBuilder, block_average
 
 
 class UNetModelBuilder(BaseModelBuilder):

@@ -113,11 +113,12 @@ def test_a_numpy_generator_is_a_valid_random_state():
     (None, ValueError, "y: expected 20 labels .*got None"),
     (1, ValueError, "y: expected 20 labels .*got the scalar int 1"),
     (np.zeros(19, int), ValueError, "y: expected 20 labels .*shape \\(19,\\)"),
-    (np.array(["a", "b"] * 10), TypeError, "y: expected numeric labels .*strings"),
-    (np.array(["0", "1"] * 10), TypeError, "y: expected numeric labels .*strings"),
-    (np.array([True, False] * 10), TypeError, "y: expected numeric labels .*booleans"),
-    (np.zeros(20, complex), TypeError, "y: expected numeric labels .*complex"),
-    (np.full(20, np.nan), ValueError, "y: expected finite labels"),
+    (np.array(["a", "b"] * 10), TypeError, "y: expected a real-valued numeric array .*strings"),
+    (np.array(["0", "1"] * 10), TypeError, "y: expected a real-valued numeric array .*strings"),
+    (np.array([True, False] * 10), TypeError, "y: expected a real-valued numeric array .*booleans"),
+    (np.zeros(20, complex), TypeError, "y: expected a real-valued numeric array .*complex"),
+    (np.full(20, np.nan), ValueError, "y: expected finite values"),
+    ([[0], [1, 1]] * 10, TypeError, "y: expected an array of labels, got list"),
 ])
 def test_bad_labels_are_refused_before_the_model_is_called(y, error, message):
     calls = []
@@ -148,10 +149,10 @@ def test_a_classifiers_own_labels_are_its_class_indices():
 # -- samples ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("X, error, message", [
-    (np.array([["1", "2", "3"]] * 4), TypeError, "X: expected an array of real numbers, got an array of strings"),
+    (np.array([["1", "2", "3"]] * 4), TypeError, "X: expected a real-valued numeric array .*strings"),
     (np.ones((4, 3), bool), TypeError, "X: .*booleans"),
     (np.ones((4, 3), complex), TypeError, "X: .*complex numbers"),
-    ([[1.0, 2.0], [1.0]], TypeError, "X: expected a NumPy array of numbers, got list"),
+    ([[1.0, 2.0], [1.0]], TypeError, "X: expected a numeric array, got list"),
     (np.zeros(3, np.float32), ValueError, "X: expected an array with a leading batch dimension"),
     (np.zeros((1, 3), np.float32), ValueError, r"X: expected at least 2 samples \(one is held out to validate\)"),
     (np.zeros((0, 3), np.float32), ValueError, "X: expected at least 2 samples"),
