@@ -225,10 +225,12 @@ class CEM:
 
     def _result(self, X, onehot, no_info, best, c, empty):
         dist, adv, grads_graph, grads_num = best
-        found = dist < BIG
         key = self.mode
         explanation = self._numpy_fista.model_input(Constants(X, onehot, no_info, None, None, c), adv)
-        pred = np.where(found, self.predictor(explanation).argmax(1), -1)
+        probs = self.predictor(explanation)
+        # A solution counts only if the model, called outside the loop, agrees (low-precision models can tie).
+        found = (dist < BIG) & self._numpy_fista.is_valid(probs, onehot)
+        pred = np.where(found, probs.argmax(1), -1)
         result = {"X": X, "X_pred": onehot.argmax(1), "found": found, "c": c}
         if empty is not None:
             result["PP_empty"] = empty & found

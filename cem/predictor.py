@@ -55,7 +55,8 @@ class Predictor:
         self._compiled = {}
 
     def tensor(self, x):
-        return tf.convert_to_tensor(call_model(self.model, x))
+        """The model's output on tensors, as float32 (float16/float64/integer models are cast at the boundary)."""
+        return tf.cast(tf.convert_to_tensor(call_model(self.model, x)), tf.float32)
 
     def __call__(self, x):
         x = np.asarray(x, dtype=np.float32)
