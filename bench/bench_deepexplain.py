@@ -77,7 +77,7 @@ def main():
         explainer = deepexplain.get_explainer(method, model, **params)
         report(method, *reversed(paired_best_times(floor, lambda: explainer.run(xs, ys), args.repeats)), target)
 
-    explainer = deepexplain.get_explainer("intgrad", model, steps=50)
+    explainer = deepexplain.get_explainer("intgrad", model, steps=50, progress=False)
 
     def fifty_floors():
         for _ in range(50):
