@@ -7,7 +7,7 @@ from .batching import fit_fixed_batch
 from .compiled_model import ArrayModel, CompiledModel
 from .methods import make_method
 from .targets import BLACK_BOX_METHODS, BlackBoxModel
-from .validation import as_array_list, as_float_array, check_batch, positive_int
+from .validation import as_array_list, as_float_array, check_batch, describe, positive_int
 
 NOT_DIFFERENTIABLE = (
     "T: {method} is a gradient method and needs a TensorFlow-differentiable model (a Keras model, a "
@@ -25,6 +25,8 @@ class Explainer:
     """
 
     def __init__(self, method, target, runtime, **params):
+        if not isinstance(method, str):
+            raise TypeError(f"method: expected a method name (a str such as 'deeplift'), got {describe(method)}")
         self.method = make_method(method, params)
         self.target = target
         self.runtime = runtime

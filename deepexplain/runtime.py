@@ -23,6 +23,7 @@ instance) carries the DeepExplain gradient.
 import tensorflow as tf
 
 from .overrides import OVERRIDE_MAP
+from .validation import describe
 
 
 def is_graph_tensor(value):
@@ -85,7 +86,11 @@ class EagerRuntime:
 def default_runtime(session=None, graph=None, jit_compile=False):
     """The runtime for the caller's style: a session's graph, else eager execution
     (``jit_compile`` applies to eager execution only)."""
+    if graph is not None and not isinstance(graph, tf.Graph):
+        raise TypeError(f"graph: expected a tf.Graph or None, got {describe(graph)}")
     if session is not None:
+        if not (callable(getattr(session, "run", None)) and isinstance(getattr(session, "graph", None), tf.Graph)):
+            raise TypeError(f"session: expected a tf.compat.v1.Session or None, got {describe(session)}")
         return GraphRuntime(session, graph)
     if tf.executing_eagerly():
         return EagerRuntime(jit_compile)

@@ -18,6 +18,8 @@ def as_float_array(name, value, finite=True):
         value = value.numpy()
     try:
         array = np.asarray(value)
+    except NotImplementedError:
+        raise TypeError(f"{name}: expected a numeric array, got the symbolic {describe(value)}; pass its values (NumPy)") from None
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected a numeric array, got {describe(value)} (rows of different lengths?)") from None
     if array.dtype.kind not in "iuf":

@@ -234,3 +234,26 @@ def test_keras_tensor_as_t_says_to_pass_the_model():
 def test_nan_produced_by_the_model_warns(style, method):
     with pytest.warns(RuntimeWarning, match=r"T.*: the model produced \d+ NaN or infinite values"):
         style.explain(method, lambda x: tf.sqrt(x), XS, **quiet(method))
+
+
+# ---- the context and the method name -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, name", [({"session": "sess"}, "session"), ({"graph": 3}, "graph")])
+def test_session_and_graph_of_the_wrong_kind(kwargs, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a tf"):
+        with DeepExplain(**kwargs):
+            pass
+
+
+@pytest.mark.parametrize("method", [["saliency"], None, 3])
+def test_method_must_be_a_name(method):
+    with pytest.raises(TypeError, match=r"^method: expected a method name"):
+        deepexplain.explain(method, random_mlp(0), XS)
+
+
+@pytest.mark.session
+def test_symbolic_tensor_as_xs(session_de):
+    de, T, X = session_de
+    with pytest.raises(TypeError, match=r"^xs: expected a numeric array, got the symbolic"):
+        de.explain("saliency", T, X, X)
