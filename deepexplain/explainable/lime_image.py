@@ -77,6 +77,8 @@ class LimeImage:
         kernel_width: proximity kernel width on cosine distances (lime: 0.25).
         feature_selection: as ``LimeTabular``.
         batch_size: most images per model call; progress: show a progress bar.
+        session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
+            (default: the default session when eager execution is disabled).
 
     ``explain(image)`` (HxW or HxWxC) returns a dict: ``prediction`` (model output),
     ``label``/``class_name`` (explained output, default the largest), ``segments`` (HxW labels),
@@ -92,8 +94,9 @@ class LimeImage:
     """
 
     def __init__(self, model, class_names=None, segmentation="quickshift", segmentation_params=None,
-                 hide_color=None, kernel_width=0.25, feature_selection="auto", batch_size=None, progress=True):
-        self.predictor = Predictor(model, batch_size)
+                 hide_color=None, kernel_width=0.25, feature_selection="auto", batch_size=None, progress=True,
+                 session=None):
+        self.predictor = Predictor(model, batch_size, session)
         self.class_names = check_class_names(class_names)
         if not callable(segmentation) and segmentation not in SEGMENTATIONS:
             raise ValueError(f"segmentation: expected one of {SEGMENTATIONS} or a function, "

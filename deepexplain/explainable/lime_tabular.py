@@ -96,6 +96,8 @@ class LimeTabular:
         feature_selection: "auto" (lime: forward selection for ≤ 6 features, else highest
             weights), "forward_selection", "highest_weights" or "none".
         batch_size: most rows per model call; progress: show a progress bar.
+        session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
+            (default: the default session when eager execution is disabled).
 
     ``explain`` returns a dict: ``prediction`` (model output for the sample), ``label`` and
     ``class_name`` (the explained output), ``feature_names``, ``feature_indices``,
@@ -112,8 +114,8 @@ class LimeTabular:
 
     def __init__(self, model, feature_names=None, class_names=None, categorical_features=None, kernel_width=0.75,
                  data=None, discretize_continuous=True, discretizer="quartile", sample_around_instance=False,
-                 feature_selection="auto", batch_size=None, progress=True):
-        self.predictor = Predictor(model, batch_size)
+                 feature_selection="auto", batch_size=None, progress=True, session=None):
+        self.predictor = Predictor(model, batch_size, session)
         self.row_dtype = row_dtype(model)
         self.feature_names = None if feature_names is None else [str(name) for name in feature_names]
         self.class_names = check_class_names(class_names)

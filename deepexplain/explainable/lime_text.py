@@ -52,6 +52,8 @@ class LimeText:
         kernel_width: proximity kernel width on 100 × cosine distance (lime: 25).
         feature_selection: as ``LimeTabular``.
         batch_size: most strings per model call; progress: show a progress bar.
+        session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
+            (default: the default session when eager execution is disabled).
 
     ``explain(text)`` returns a dict: ``prediction``, ``label``, ``class_name``, ``words`` and
     ``word_weights`` (selected words by decreasing |weight|), ``word_spans`` (for each selected
@@ -66,8 +68,8 @@ class LimeText:
     """
 
     def __init__(self, model, class_names=None, bow=True, split_expression=r"\W+", mask_string="UNKWORDZ",
-                 kernel_width=25.0, feature_selection="auto", batch_size=None, progress=True):
-        self.predictor = Predictor(model, batch_size)
+                 kernel_width=25.0, feature_selection="auto", batch_size=None, progress=True, session=None):
+        self.predictor = Predictor(model, batch_size, session)
         self.class_names = check_class_names(class_names)
         self.bow = bool(bow)
         try:

@@ -55,6 +55,8 @@ class PartialDependence:
             i.e. the positive class of a binary classifier, as scikit-learn; all outputs on a
             last axis otherwise), an output index, or None (all outputs).
         batch_size: most rows per model call; progress: show a progress bar.
+        session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
+            (default: the default session when eager execution is disabled).
 
     ``compute(X, feature_idx)`` returns ``feature_values`` (the grid), ``predictions`` (PD on the
     grid) and ``individual`` (ICE curves, rows × grid). ``compute_2d(X, feature_idx1,
@@ -69,8 +71,8 @@ class PartialDependence:
         figures = pd_calculator.plot(curve, "mean radius"), pd_calculator.plot_2d(surface, ("a", "b"))
     """
 
-    def __init__(self, model, target="auto", batch_size=None, progress=True):
-        self.predictor = Predictor(model, batch_size)
+    def __init__(self, model, target="auto", batch_size=None, progress=True, session=None):
+        self.predictor = Predictor(model, batch_size, session)
         self.row_dtype = row_dtype(model)
         if not (target is None or target == "auto"
                 or (isinstance(target, (int, np.integer)) and not isinstance(target, bool) and target >= 0)):

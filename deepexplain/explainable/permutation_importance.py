@@ -50,6 +50,8 @@ class PermutationImportance:
         n_repeats: permutations per feature.
         random_state: seed of the permutations.
         batch_size: most rows per model call; progress: show a progress bar.
+        session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
+            (default: the default session when eager execution is disabled).
 
     ``compute(X, y)`` returns a dict: ``mean`` and ``std`` (ddof 0) per feature,
     ``importances`` (features × repeats) and ``baseline`` (the metric on unshuffled data).
@@ -60,8 +62,9 @@ class PermutationImportance:
         figure = PermutationImportance.plot(result, feature_names)
     """
 
-    def __init__(self, model, metric="accuracy", n_repeats=10, random_state=None, batch_size=None, progress=True):
-        self.predictor = Predictor(model, batch_size)
+    def __init__(self, model, metric="accuracy", n_repeats=10, random_state=None, batch_size=None, progress=True,
+                 session=None):
+        self.predictor = Predictor(model, batch_size, session)
         self.row_dtype = row_dtype(model)
         if not callable(metric) and metric not in METRICS:
             raise ValueError(f"metric: expected one of {tuple(METRICS)} or a function (y, predictions) -> float, "

@@ -130,3 +130,19 @@ def test_a_segmentation_function_of_the_wrong_shape_is_named():
     with pytest.raises(ValueError, match="segmentation"):
         LimeImage(weighted_sum_model("sklearn", np.ones((16, 16))), segmentation=lambda image: np.zeros(3),
                   progress=False).explain(np.ones((16, 16)))
+
+
+@pytest.mark.session
+def test_session_style_tf_keras_model_gets_each_superpixels_contribution():
+    import tensorflow as tf
+
+    image = RNG.random((16, 16, 3)).astype(np.float32)
+    weight_map = RNG.normal(size=image.shape)
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        explainer = LimeImage(weighted_sum_model("tf_keras", weight_map), segmentation=blocks, hide_color=0,
+                              progress=False, session=session)
+        explanation = explainer.explain(image, num_features=16, num_samples=1000, random_state=0)
+    reference = LimeImage(weighted_sum_model("sklearn", weight_map), segmentation=blocks, hide_color=0,
+                          progress=False).explain(image, num_features=16, num_samples=1000, random_state=0)
+    np.testing.assert_allclose(explanation["weights"], reference["weights"], rtol=1e-4, atol=1e-5)

@@ -152,3 +152,22 @@ def test_bad_explain_arguments_are_named(arguments, message):
 def test_explaining_before_fitting_says_so():
     with pytest.raises(ValueError, match="fit"):
         LimeTabular(linear_model("sklearn", WEIGHTS)).explain(X_TRAIN[0])
+
+
+@pytest.mark.session
+def test_session_style_tf_keras_model_gives_the_coefficients():
+    import tensorflow as tf
+
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        model = linear_model("tf_keras", WEIGHTS, 0.5)
+        explainer = LimeTabular(model, data=X_TRAIN, discretize_continuous=False, progress=False, session=session)
+        explanation = explainer.explain(X_TRAIN[0], num_features=4, random_state=0)
+        operations = len(graph.get_operations())
+        again = explainer.explain(X_TRAIN[0], num_features=4, random_state=0)
+        assert len(graph.get_operations()) == operations  # compiled once
+    expected = WEIGHTS * X_TRAIN.std(axis=0)
+    order = np.argsort(-np.abs(expected))
+    np.testing.assert_array_equal(explanation["feature_indices"], order)
+    np.testing.assert_allclose(explanation["feature_weights"], expected[order], rtol=1e-2)
+    np.testing.assert_array_equal(explanation["feature_weights"], again["feature_weights"])

@@ -109,3 +109,4 @@ def test_bad_explain_arguments_are_named(arguments, message):
     arguments.setdefault("text", TEXT)
     with pytest.raises((ValueError, TypeError), match=message):
         LimeText(counting_model("sklearn"), progress=False).explain(**arguments)
+

@@ -117,3 +117,22 @@ def test_bad_compute_2d_arguments_are_named():
         calculator.compute_2d(X[0], 0, 1)
     with pytest.raises(ValueError, match="target"):
         PartialDependence(linear_model("sklearn", [1.0]), target="positive")
+
+
+@pytest.mark.session
+def test_session_style_tf_keras_model_gives_the_closed_form():
+    import tensorflow as tf
+
+    X = RNG.normal(size=(50, 3))
+    weights = np.array([1.5, -2.0, 0.5])
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        calculator = PartialDependence(logistic_model("tf_keras", weights), progress=False, session=session)
+        curve = calculator.compute(X, 2, grid_resolution=6)
+        surface = calculator.compute_2d(X, 0, 1, grid_resolution=4)
+    logits = X @ weights - X[:, 2] * weights[2]
+    expected = sigmoid(logits[:, None] + weights[2] * curve["feature_values"])
+    np.testing.assert_allclose(curve["individual"], expected, atol=1e-6)
+    g1, g2 = surface["feature1_grid"], surface["feature2_grid"]
+    expected = sigmoid(X[:, 2, None, None] * weights[2] + weights[0] * g1 + weights[1] * g2).mean(axis=0)
+    np.testing.assert_allclose(surface["predictions"], expected, atol=1e-6)

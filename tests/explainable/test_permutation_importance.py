@@ -94,3 +94,17 @@ def test_bad_constructor_arguments_are_named(arguments, message):
 def test_bad_compute_arguments_are_named(metric, data, targets, message):
     with pytest.raises((ValueError, TypeError), match=message):
         PermutationImportance(linear_model("sklearn", WEIGHTS), metric, progress=False).compute(data, targets)
+
+
+@pytest.mark.session
+def test_session_style_tf_keras_model_equals_the_same_scikit_learn_model():
+    import tensorflow as tf
+
+    expected = PermutationImportance(linear_model("sklearn", WEIGHTS), "neg_mean_squared_error", n_repeats=3,
+                                     random_state=2, progress=False).compute(X, Y)
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        model = linear_model("tf_keras", WEIGHTS)
+        result = PermutationImportance(model, "neg_mean_squared_error", n_repeats=3, random_state=2, progress=False,
+                                       session=session).compute(X, Y)
+    np.testing.assert_allclose(result["importances"], expected["importances"], rtol=1e-4, atol=1e-5)
