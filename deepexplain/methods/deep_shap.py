@@ -35,7 +35,8 @@ class DeepShap(ReferenceRule):
         self.references = len(self._background[0])
 
     def samples_per_chunk(self, batch_size, n_samples):
-        rows, refs = rows_per_call(batch_size, n_samples), self.references
+        refs = self.references
+        rows = batch_size if batch_size else max(rows_per_call(None, n_samples), 2 * refs)
         if rows < 2 * refs:
             raise ValueError(
                 f"batch_size: deepshap puts its {refs} background rows and the {refs} pairs of at least one "

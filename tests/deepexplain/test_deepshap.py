@@ -121,3 +121,14 @@ def test_placeholder_of_fixed_batch_size():
         X = tf.compat.v1.placeholder(tf.float32, (24, 6))
         fixed = de.explain("deepshap", model(X), X, ROWS, background=ROW_BACKGROUND)
     np.testing.assert_allclose(fixed, free, rtol=1e-5, atol=1e-6)
+
+
+def test_default_calls_hold_a_large_background():
+    # 600 background rows: more than the default 1,024 rows per call can pair twice, so
+    # calls grow to hold the background and one sample's pairs.
+    background = np.random.default_rng(9).normal(size=(600, 6)).astype(np.float32)
+    model = max_mlp()
+    result = EagerStyle().explain("deepshap", model, ROWS[:3], background=background, max_background=600)
+    outputs = model_outputs(EagerStyle(), model, ROWS[:3]).sum(axis=1)
+    expected = model_outputs(EagerStyle(), model, background).sum(axis=1).mean()
+    assert_complete(result, outputs - expected)

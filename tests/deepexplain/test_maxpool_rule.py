@@ -52,3 +52,16 @@ def test_reference_wins_the_window(style):
         np.array([[1.0, 0.0]], np.float32), baseline=np.array([0.0, 4.0], np.float32),
     )
     np.testing.assert_allclose(result, [[0.0, -3.0]], atol=1e-6)
+
+
+@pytest.mark.session
+def test_session_and_eager_agree():
+    from conv_networks import eager_only
+    from networks import EagerStyle, GraphStyle
+
+    eager_only()
+    rng = np.random.default_rng(3)
+    xs, baseline = rng.normal(size=(4, 8, 8, 2)).astype(np.float32), rng.normal(size=(8, 8, 2)).astype(np.float32)
+    graph = GraphStyle().explain("deeplift", max_cnn(), xs, baseline=baseline)
+    eager = EagerStyle().explain("deeplift", max_cnn(), xs, baseline=baseline)
+    np.testing.assert_allclose(graph, eager, rtol=1e-5, atol=1e-5)
