@@ -51,10 +51,11 @@ def small_cnn(size):
 
 def peak_rss_mb(args):
     """Max RSS (MB) of a fresh ``deepexplain`` process running ``args``."""
-    code = ("import resource, sys\nfrom deepexplain.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-            "    assert not e.code, e.code\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak over into the child's ru_maxrss at exec
+    code = ("import sys\nfrom deepexplain.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code\nprint(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])")
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    return float(out.stdout.strip().splitlines()[-1]) / 1024
 
 
 def main_bench(work, sections):

@@ -76,17 +76,26 @@ def dask_client(workers=None, scheduler=None):
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
+    import dask
+
     workers = positive_int("workers", workers)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      memory_limit=0, env=worker_environment(workers)) as cluster, Client(cluster) as client:
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environment(workers)}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                         memory_limit=0) as cluster, Client(cluster) as client:
         yield client
 
 
 def worker_environment(workers):
-    """Thread counts for the worker processes of a local cluster: Dask sets them to 1 (right for
-    NumPy tasks that run in parallel threads), TensorFlow should use the worker's share of cores."""
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
-    return {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+    """The environment Dask's nanny gives a local cluster's workers, made fit for TensorFlow:
+    thread counts (1 by default, right for many NumPy tasks in parallel threads) become the
+    worker's share of the cores, and glibc's trim threshold (lowered by default, which makes
+    every large tensor a fresh mmap and its pages fault in again) goes back to glibc's own."""
+    import dask
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
+    return environ
 
 
 def run_job(job, data, out, labels=None, chunk_rows=DEFAULT_CHUNK_ROWS, resume=False, overwrite=False,
