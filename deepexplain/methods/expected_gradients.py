@@ -58,11 +58,13 @@ class ExpectedGradients(GradientMethod):
             ref, t = self.draws(len(owner))
             points, deltas = [], []
             for x, b in zip(xs, self._background):
-                start, end = b[ref], x[owner]
+                start = b[ref]
+                delta = x[owner] - start
+                path = delta
                 if self.local_smoothing:
-                    end = end + self.local_smoothing * self._noise.standard_normal(end.shape, np.float32)
-                points.append(start + t.reshape((-1,) + (1,) * (x.ndim - 1)) * (end - start))
-                deltas.append(x[owner] - start)
+                    path = delta + self.local_smoothing * self._noise.standard_normal(delta.shape, np.float32)
+                points.append(start + t.reshape((-1,) + (1,) * (x.ndim - 1)) * path)
+                deltas.append(delta)
             grads = model.gradients(points, ys[owner])
             for total, g, d in zip(totals, grads, deltas):
                 total += sum_rows_by_owner(g * d, owner, n)
