@@ -70,7 +70,8 @@ def permutation():
             copy[:, j] = rng.permutation(copy[:, j])
             copies.append(copy)
     rows = np.concatenate(copies).astype(np.float32)  # the precision the compiled model is fed
-    ours_time, floor_time = paired_best_times(lambda: importance.compute(X, y), lambda: importance.predictor(rows))
+    ours_time, floor_time = paired_best_times(lambda: importance.compute(X, y), lambda: importance.predictor(rows),
+                                              repeats=7)
     estimator = PredictorClassifier(importance.predictor)
     sklearn_time = best_time(lambda: permutation_importance(estimator, X, y, scoring="accuracy", n_repeats=N_REPEATS,
                                                             random_state=0))
@@ -97,7 +98,7 @@ def dependence():
         rows = np.repeat(X[None], len(points), axis=0)
         rows[:, :, columns] = points[:, None, :]
         rows = rows.reshape(-1, X.shape[1]).astype(np.float32)
-        ours_time, floor_time = paired_best_times(ours, lambda: calculator.predictor(rows))
+        ours_time, floor_time = paired_best_times(ours, lambda: calculator.predictor(rows), repeats=7)
         report(name, ours_time, floor_time, best_time(theirs), len(rows))
 
 

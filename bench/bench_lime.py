@@ -38,7 +38,7 @@ def lime_tabular():
     explainer = LimeTabular(model, data=train, progress=False)
     _, rows = explainer.sample(sample, 5000, np.random.default_rng(0))
     ours_time, floor_time = paired_best_times(lambda: explainer.explain(sample, num_samples=5000, random_state=0),
-                                              lambda: explainer.predictor(rows), repeats=7)
+                                              lambda: explainer.predictor(rows), repeats=15)
     reference = LimeTabularExplainer(train, random_state=0)
     lime_time = best_time(lambda: reference.explain_instance(sample, explainer.predictor, num_features=10,
                                                              num_samples=5000), repeats=3)
@@ -52,7 +52,7 @@ def lime_image():
     explainer = LimeImage(model, progress=False)
     rows = np.repeat(image[None], 1000, axis=0)  # any 1,000 images of this shape cost the same
     ours_time, floor_time = paired_best_times(lambda: explainer.explain(image, num_samples=1000, random_state=0),
-                                              lambda: explainer.predictor(rows), repeats=7)
+                                              lambda: explainer.predictor(rows), repeats=10)
     segments = explainer.explain(image, num_samples=1000, random_state=0)["segments"].max() + 1
     reference = LimeImageExplainer(random_state=0)
     lime_time = best_time(lambda: reference.explain_instance(
