@@ -14,7 +14,7 @@ With ``no_info = 0`` and non-negative data, ``pp`` is the paper's ``δ ∈ X ∩
 problems are solved by projected FISTA (:mod:`cem.fista`), with a bisection over ``c``
 per instance. Every instance of ``X`` is explained at once.
 """
-import math
+import time
 import warnings
 
 import numpy as np
@@ -32,10 +32,12 @@ from .validation import (choice, feature_bounds, flag, increasing_pair, instance
                          numeric_array, pair, per_feature)
 
 MODES = ("PN", "PP")
-CHUNKS = 10
-"""Compiled calls per c round: the progress bar moves after each."""
 PROGRESS_DELAY = 2.0
 """Seconds after which ``verbose=None`` shows the progress bar."""
+CALL_SECONDS = 0.25
+"""With progress shown, each call runs about this long (the bar moves after each)."""
+FIRST_CALL = 20
+"""Iterations of the first call with progress shown, which measures the speed of the rest."""
 
 
 def next_c(c, lower, upper, found):
@@ -52,7 +54,8 @@ class CEM:
 
     ``sess`` is a ``tf.compat.v1.Session`` holding the model (session style) or None (eager
     style). ``predict`` is a Keras model / ``tf.Module`` returning class probabilities
-    (gradients by autodiff, the optimisation in a compiled loop) or any function from arrays
+    (gradients by autodiff, the optimisation in a compiled loop: one call per c round with
+    ``verbose=False``, else calls of about ``CALL_SECONDS`` so that progress can be shown) or any function from arrays
     to class probabilities (a black box: the optimisation in NumPy, central-difference
     gradients with ``eps``, recomputed every ``update_num_grad`` iterations with one batched
     call). ``shape`` is ``(batch, *features)``; only the feature dimensions have to match ``X``.
@@ -160,17 +163,22 @@ class CEM:
         best = [np.full(n, BIG, np.float32), X.copy(), np.zeros_like(X), np.zeros_like(X)]
         best_c = c.copy()
         run = self._loop(X, onehot, eps0)
-        chunk = math.ceil(self.max_iterations / CHUNKS)
+        chunk = self.max_iterations if verbose is False else min(FIRST_CALL, self.max_iterations)
         bar = tqdm(total=self.c_steps * self.max_iterations, desc=f"CEM {self.mode}, {n} instances, iterations",
                    disable=verbose is False, delay=0 if verbose else PROGRESS_DELAY, leave=False)
         with bar:
             for _ in range(self.c_steps):
                 consts = Constants(X, onehot, no_info, lower, upper, c)
                 state = self._numpy_fista.initial_state(consts, *best)
-                for start in range(0, self.max_iterations, chunk):
+                start = 0
+                while start < self.max_iterations:
                     stop = min(start + chunk, self.max_iterations)
+                    began = time.perf_counter()
                     state = State(*run(consts, state, start, stop))
+                    if verbose is not False:  # the next call runs about CALL_SECONDS
+                        chunk = max(1, int((stop - start) * CALL_SECONDS / max(time.perf_counter() - began, 1e-6)))
                     bar.update(stop - start)
+                    start = stop
                 improved = state.best_dist < best[0]
                 best_c = np.where(improved, c, best_c)
                 best = [state.best_dist, state.best_adv, state.best_grad_graph, state.best_grad_num]
