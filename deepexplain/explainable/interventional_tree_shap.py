@@ -16,10 +16,8 @@ once from the background; a sample then costs one table row per leaf.
 import math
 
 import numpy as np
-import scipy.sparse
 
-MAX_SLOTS = 12
-"""Most distinct features on one path for the tables (``2^slots`` rows per leaf)."""
+from .leaf_tables import chunk_size, leaf_chunks, shap_from_tables
 
 
 def _shapley_weights(slots):
@@ -30,8 +28,8 @@ def _shapley_weights(slots):
     return w
 
 
-def leaf_tables(background_patterns, weights, slots):
-    """``T (L, slots, 2^slots)``: the background-weighted Shapley value of slot ``j`` of leaf
+def interventional_tables(background_patterns, weights, slots):
+    """``T (L, 2^slots, slots)``: the background-weighted Shapley value of slot ``j`` of leaf
     ``l`` (per unit leaf value) for a sample whose pattern on that leaf is ``X``."""
     n_leaves = background_patterns.shape[1]
     P = 2**slots
@@ -52,40 +50,16 @@ def leaf_tables(background_patterns, weights, slots):
     missing = popcount[C]           # |B| = |¬X|
     only_b = np.where(missing >= 1, -in_b[:, C, np.maximum(missing - 1, 0)], 0)
     with_all = in_a[:, C, missing]
-    tables = np.empty((n_leaves, slots, P))
+    tables = np.empty((n_leaves, P, slots))
     for j in range(slots):          # j in X: only the background rows without j (j in A) count
-        tables[:, j] = np.where((X >> j) & 1, with_all - in_a[:, C | (1 << j), missing], only_b)
+        tables[:, :, j] = np.where((X >> j) & 1, with_all - in_a[:, C | (1 << j), missing], only_b)
     return tables
-
-
-def _slot_to_output(paths, leaves, n_features):
-    """Sparse ``((M + 1)·K, leaves·slots)`` map from a slot's table entry to its feature's
-    values for each output, scaled by the leaf value (unused slots go to feature ``M``)."""
-    slots, K = paths.slot_feature.shape[1], paths.value.shape[1]
-    feature = np.where(paths.slot_feature[leaves] < 0, n_features, paths.slot_feature[leaves])
-    columns = np.repeat(np.arange(len(leaves) * slots), K)
-    rows = (feature.reshape(-1, 1) * K + np.arange(K)).ravel()
-    data = np.repeat(paths.value[leaves], slots, axis=0).ravel()
-    return scipy.sparse.csr_matrix((data, (rows, columns)), shape=((n_features + 1) * K, len(leaves) * slots))
-
-
-def _leaf_chunks(paths, size):
-    """``(leaves, paths of those leaves)`` in chunks of ``size`` leaves."""
-    fields = ("feature", "threshold", "left", "slot", "slot_feature", "value")
-    for start in range(0, len(paths.value), size):
-        leaves = np.arange(start, min(start + size, len(paths.value)))
-        yield leaves, paths._replace(**{field: getattr(paths, field)[leaves] for field in fields})
-
-
-def _chunk_size(paths, n_rows):
-    slots, depth = paths.slot_feature.shape[1], paths.feature.shape[1]
-    return max(1, 2**21 // (2**slots * slots + n_rows * depth))
 
 
 def expected_output(paths, background, weights):
     """``(K,)``: the background-weighted mean of the ensemble's raw output."""
     total = paths.offset.copy()
-    for _, part in _leaf_chunks(paths, _chunk_size(paths, len(background))):
+    for _, part in leaf_chunks(paths, chunk_size(paths, len(background))):
         total += (weights @ np.all(part.passes(background), axis=-1)) @ part.value
     return total
 
@@ -93,11 +67,5 @@ def expected_output(paths, background, weights):
 def interventional_shap(paths, X, background, weights):
     """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for the rows ``X``, against the
     ``background`` rows with ``weights`` (summing to 1)."""
-    n, M = X.shape
     slots = paths.slot_feature.shape[1]
-    values = np.zeros(((M + 1) * paths.value.shape[1], n))
-    for leaves, part in _leaf_chunks(paths, _chunk_size(paths, n)):
-        tables = leaf_tables(part.patterns(background), weights, slots)
-        gathered = np.take_along_axis(tables, part.patterns(X).T[:, None, :], axis=2)   # (leaves, slots, n)
-        values += _slot_to_output(paths, leaves, M) @ gathered.reshape(-1, n)
-    return values.T.reshape(n, M + 1, -1)[:, :M]
+    return shap_from_tables(paths, X, lambda _, part: interventional_tables(part.patterns(background), weights, slots))

@@ -20,6 +20,7 @@ class LeafPaths(NamedTuple):
     left: np.ndarray        # (L, D) whether the path goes left
     slot: np.ndarray        # (L, D) slot of the split's feature among the path's distinct features
     slot_feature: np.ndarray  # (L, S) feature of each slot (-1 for unused slots)
+    share: np.ndarray       # (L, D) share of the split's training cover that goes the path's way (1 for padding)
     value: np.ndarray       # (L, K) leaf value for each output, scaled as the model sums it
     dtype: type             # precision the model compares features in
     offset: np.ndarray      # (K,) constant added to the leaves' sum
@@ -32,45 +33,52 @@ class LeafPaths(NamedTuple):
     def patterns(self, rows):
         """``(n, L)`` bit patterns: bit ``s`` set when the row passes every split on slot ``s``'s
         feature (unused slots are set)."""
-        failed = np.where(self.passes(rows), 0, np.left_shift(1, self.slot))
-        return ~np.bitwise_or.reduce(failed, axis=-1) & (2 ** self.slot_feature.shape[1] - 1)
+        rows = np.asarray(rows).astype(self.dtype).astype(np.float64)
+        failed = np.zeros((len(rows), len(self.value)), dtype=np.int32)
+        for depth in range(self.feature.shape[1]):
+            passes = (rows[:, self.feature[:, depth]] <= self.threshold[:, depth]) == self.left[:, depth]
+            failed |= np.left_shift(~passes, self.slot[:, depth], dtype=np.int32)
+        return ~failed & (2 ** self.slot_feature.shape[1] - 1)
 
 
-def _tree_paths(left, right, feature, threshold, values):
-    """The paths ``[(nodes, directions)]`` and values of one tree's leaves, depth first."""
-    paths, stack = [], [(0, [], [])]
+def _tree_paths(left, right, feature, threshold, values, cover):
+    """``(features, thresholds, directions, shares, value)`` of each leaf of one tree, depth first."""
+    paths, stack = [], [(0, [], [], [])]
     while stack:
-        node, nodes, directions = stack.pop()
+        node, nodes, directions, shares = stack.pop()
         if left[node] == right[node]:  # a leaf (both children -1 in sklearn, 0 in histogram trees)
-            paths.append((nodes, directions, values[node]))
+            nodes = np.array(nodes, dtype=int)
+            paths.append((feature[nodes], threshold[nodes], np.array(directions, bool), np.array(shares), values[node]))
             continue
-        stack.append((right[node], nodes + [node], directions + [False]))
-        stack.append((left[node], nodes + [node], directions + [True]))
-    return [(feature[n], threshold[n], d, v) for n, d, v in ((np.array(n, int), np.array(d, bool), v) for n, d, v in paths)]
+        for child, goes_left in ((right[node], False), (left[node], True)):
+            stack.append((child, nodes + [node], directions + [goes_left], shares + [cover[child] / cover[node]]))
+    return paths
 
 
 def _assemble(trees, dtype, offset):
     leaves = [leaf for tree in trees for leaf in _tree_paths(*tree)]
-    depth = max(1, max(len(f) for f, _, _, _ in leaves))
-    slots = max(1, max(len(np.unique(f)) for f, _, _, _ in leaves))
+    depth = max(1, max(len(leaf[0]) for leaf in leaves))
+    slots = max(1, max(len(np.unique(leaf[0])) for leaf in leaves))
     L = len(leaves)
     feature = np.zeros((L, depth), dtype=np.intp)
     threshold = np.full((L, depth), np.inf)
     left = np.ones((L, depth), dtype=bool)
     slot = np.zeros((L, depth), dtype=np.int32)
     slot_feature = np.full((L, slots), -1, dtype=np.intp)
-    for l, (features, thresholds, directions, _) in enumerate(leaves):
+    share = np.ones((L, depth))
+    for l, (features, thresholds, directions, shares, _) in enumerate(leaves):
         distinct, position = np.unique(features, return_inverse=True)
         n = len(features)
         feature[l, :n], threshold[l, :n], left[l, :n], slot[l, :n] = features, thresholds, directions, position
+        share[l, :n] = shares
         slot_feature[l, :len(distinct)] = distinct
-    value = np.array([v for _, _, _, v in leaves], dtype=np.float64)
-    return LeafPaths(feature, threshold, left, slot, slot_feature, value, dtype, np.asarray(offset, np.float64))
+    value = np.array([leaf[-1] for leaf in leaves], dtype=np.float64)
+    return LeafPaths(feature, threshold, left, slot, slot_feature, share, value, dtype, np.asarray(offset, np.float64))
 
 
 def _sklearn_tree(estimator, values):
     tree = estimator.tree_
-    return tree.children_left, tree.children_right, tree.feature, tree.threshold, values
+    return tree.children_left, tree.children_right, tree.feature, tree.threshold, values, tree.weighted_n_node_samples
 
 
 def _raw_output(model):
@@ -98,7 +106,8 @@ def read_sklearn(model):
                 values[:, k] = nodes["value"]
                 left = np.where(nodes["is_leaf"], 0, nodes["left"])
                 right = np.where(nodes["is_leaf"], 0, nodes["right"])
-                trees.append((left, right, nodes["feature_idx"], nodes["num_threshold"], values))
+                trees.append((left, right, nodes["feature_idx"], nodes["num_threshold"], values,
+                              nodes["count"].astype(np.float64)))
         dtype = np.float64
     elif name.startswith("GradientBoosting"):
         stages, n_outputs = model.estimators_.shape

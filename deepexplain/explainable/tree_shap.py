@@ -9,16 +9,18 @@ features in ``S`` are fixed to ``x``'s values:
   feature outside ``S`` both children are followed, weighted by the share of training samples
   that went each way.
 
-Interventional values are computed here, vectorised in NumPy over leaves, samples and background
-rows (``interventional_tree_shap``, on the leaf paths of ``tree_paths``): faster than shap's C++
-and exact in float64. Trees with more than ``MAX_SLOTS`` distinct features on one path (deep,
-unpruned trees) and the path-dependent mode are computed by shap's C++ TreeExplainer, which a
-NumPy version could not match in speed there.
+Both modes are computed here, vectorised in NumPy from per-leaf tables (``leaf_tables``; the
+tables of ``interventional_tree_shap`` and ``path_dependent_tree_shap``, on the leaf paths of
+``tree_paths``): exact in float64 and faster than shap's C++ on trees of moderate depth. Trees
+with more than ``MAX_SLOTS`` distinct features on one path (deep, unpruned trees, whose tables
+would need ``2^slots`` rows per leaf) go to shap's C++ TreeExplainer.
 """
 import numpy as np
 
 from ..validation import as_float_array, describe
-from .interventional_tree_shap import MAX_SLOTS, expected_output, interventional_shap
+from .interventional_tree_shap import expected_output, interventional_shap
+from .leaf_tables import MAX_SLOTS
+from .path_dependent_tree_shap import PathDependentShap
 from .shap_plots import ShapPlots
 from .tree_paths import read_sklearn
 
@@ -115,11 +117,15 @@ class TreeShap(ShapPlots):
         else:
             data = None
         self.data = data
-        self.paths = read_sklearn(model) if feature_perturbation == "interventional" else None
-        if self.paths is not None and self.paths.slot_feature.shape[1] <= MAX_SLOTS:
+        self.paths = read_sklearn(model)
+        if self.paths.slot_feature.shape[1] <= MAX_SLOTS:
             self._explainer = None
-            self._weights = np.full(len(data), 1.0 / len(data))
-            self.expected_value = expected_output(self.paths, data, self._weights)
+            if data is None:
+                self._path_dependent = PathDependentShap(self.paths)
+                self.expected_value = self._path_dependent.expected_value
+            else:
+                self._weights = np.full(len(data), 1.0 / len(data))
+                self.expected_value = expected_output(self.paths, data, self._weights)
         else:
             self._explainer = shap.TreeExplainer(_shap_model(model), data=data, feature_perturbation=feature_perturbation)
             self.expected_value = np.asarray(self._explainer.expected_value, dtype=np.float64).reshape(-1)
@@ -135,7 +141,9 @@ class TreeShap(ShapPlots):
         """SHAP values of the rows ``X``: ``{"values": (n, M) or (n, M, outputs), "expected_value":
         scalar or (outputs,), "data": X}``; ``values.sum(1) + expected_value`` is the raw output."""
         X = self._rows("X", X)
-        if self._explainer is None:
+        if self._explainer is None and self.data is None:
+            values = self._path_dependent(X)
+        elif self._explainer is None:
             values = interventional_shap(self.paths, X, self.data, self._weights)
         else:
             values = np.asarray(self._explainer.shap_values(X.astype(np.float64), check_additivity=False), dtype=np.float64)
