@@ -56,16 +56,20 @@ def interventional_tables(background_patterns, weights, slots):
     return tables
 
 
-def expected_output(paths, background, weights):
-    """``(K,)``: the background-weighted mean of the ensemble's raw output."""
-    total = paths.offset.copy()
-    for _, part in leaf_chunks(paths, chunk_size(paths, len(background))):
-        total += (weights @ np.all(part.passes(background), axis=-1)) @ part.value
-    return total
+class InterventionalShap:
+    """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for rows ``X`` against ``background``
+    rows (uniformly weighted): ``InterventionalShap(paths, background)(X)``."""
 
+    def __init__(self, paths, background):
+        self.paths = paths
+        self.background = background
+        self.weights = np.full(len(background), 1.0 / len(background))
+        self.expected_value = paths.offset.copy()   # the mean raw output over the background
+        for _, part in leaf_chunks(paths, chunk_size(paths, len(background))):
+            self.expected_value += (self.weights @ np.all(part.passes(background), axis=-1)) @ part.value
 
-def interventional_shap(paths, X, background, weights):
-    """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for the rows ``X``, against the
-    ``background`` rows with ``weights`` (summing to 1)."""
-    slots = paths.slot_feature.shape[1]
-    return shap_from_tables(paths, X, lambda _, part: interventional_tables(part.patterns(background), weights, slots))
+    def _tables_of(self, leaves, part):
+        return interventional_tables(part.patterns(self.background), self.weights, self.paths.slot_feature.shape[1])
+
+    def __call__(self, X):
+        return shap_from_tables(self.paths, X, self._tables_of)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .leaf_tables import chunk_size, leaf_chunks, shap_from_tables
+from .leaf_tables import shap_from_tables
 
 
 def _slot_shares(part):
@@ -53,14 +53,6 @@ def path_dependent_tables(part):
     return tables
 
 
-def path_dependent_expected(paths):
-    """``(K,)``: ``E[f]`` under the trees' training cover (every split averaged by its shares)."""
-    total = paths.offset.copy()
-    for _, part in leaf_chunks(paths, chunk_size(paths, 1)):
-        total += np.prod(part.share, axis=1) @ part.value
-    return total
-
-
 CACHED_BYTES = 2**28
 """Largest size of all the ensemble's tables kept between calls (they do not depend on the rows)."""
 
@@ -75,7 +67,7 @@ class PathDependentShap:
         self.tables = None
         if len(paths.value) * 2**slots * slots * 8 <= CACHED_BYTES:
             self.tables = path_dependent_tables(paths)
-        self.expected_value = path_dependent_expected(paths)
+        self.expected_value = paths.offset + np.prod(paths.share, axis=1) @ paths.value   # E[f] under the cover
 
     def _tables_of(self, leaves, part):
         return path_dependent_tables(part) if self.tables is None else self.tables[leaves[0]:leaves[-1] + 1]

@@ -18,7 +18,7 @@ would need ``2^slots`` rows per leaf) go to shap's C++ TreeExplainer.
 import numpy as np
 
 from ..validation import as_float_array, describe
-from .interventional_tree_shap import expected_output, interventional_shap
+from .interventional_tree_shap import InterventionalShap
 from .leaf_tables import MAX_SLOTS
 from .path_dependent_tree_shap import PathDependentShap
 from .shap_plots import ShapPlots
@@ -80,6 +80,25 @@ def _shap_model(model):
     return model
 
 
+class _ShapTreeExplainer:
+    """shap's C++ TreeExplainer, for trees too deep for the tables (shap imported only then)."""
+
+    def __init__(self, model, data, feature_perturbation):
+        try:
+            import shap
+        except ImportError:
+            raise ImportError(
+                f"model: its trees have more than {MAX_SLOTS} distinct features on one path, which TreeShap "
+                "computes with shap's TreeExplainer: pip install shap (or limit max_depth)"
+            ) from None
+        self.explainer = shap.TreeExplainer(_shap_model(model), data=data, feature_perturbation=feature_perturbation)
+        self.expected_value = np.asarray(self.explainer.expected_value, dtype=np.float64).reshape(-1)
+
+    def __call__(self, X):
+        values = self.explainer.shap_values(X.astype(np.float64), check_additivity=False)
+        return np.asarray(values, dtype=np.float64)
+
+
 class TreeShap(ShapPlots):
     """Exact SHAP values of scikit-learn trees, forests and gradient boosting.
 
@@ -102,8 +121,6 @@ class TreeShap(ShapPlots):
     """
 
     def __init__(self, model, data=None, feature_perturbation="interventional"):
-        import shap
-
         self.model = _check_model(model)
         if feature_perturbation not in MODES:
             raise ValueError(f"feature_perturbation: expected one of {MODES}, got {feature_perturbation!r}")
@@ -113,22 +130,18 @@ class TreeShap(ShapPlots):
             if data is None:
                 raise ValueError("data: expected background rows for feature_perturbation='interventional', got None "
                                  "(pass data=X_train[:100], or use feature_perturbation='tree_path_dependent')")
-            data = self._rows("data", data).astype(np.float64)
+            data = self._rows("data", data)
         else:
             data = None
         self.data = data
         self.paths = read_sklearn(model)
-        if self.paths.slot_feature.shape[1] <= MAX_SLOTS:
-            self._explainer = None
-            if data is None:
-                self._path_dependent = PathDependentShap(self.paths)
-                self.expected_value = self._path_dependent.expected_value
-            else:
-                self._weights = np.full(len(data), 1.0 / len(data))
-                self.expected_value = expected_output(self.paths, data, self._weights)
+        if self.paths.slot_feature.shape[1] > MAX_SLOTS:
+            self._shap = _ShapTreeExplainer(model, data, feature_perturbation)
+        elif data is None:
+            self._shap = PathDependentShap(self.paths)
         else:
-            self._explainer = shap.TreeExplainer(_shap_model(model), data=data, feature_perturbation=feature_perturbation)
-            self.expected_value = np.asarray(self._explainer.expected_value, dtype=np.float64).reshape(-1)
+            self._shap = InterventionalShap(self.paths, data)
+        self.expected_value = self._shap.expected_value
 
     def _rows(self, name, value):
         rows = as_float_array(name, value)
@@ -141,12 +154,7 @@ class TreeShap(ShapPlots):
         """SHAP values of the rows ``X``: ``{"values": (n, M) or (n, M, outputs), "expected_value":
         scalar or (outputs,), "data": X}``; ``values.sum(1) + expected_value`` is the raw output."""
         X = self._rows("X", X)
-        if self._explainer is None and self.data is None:
-            values = self._path_dependent(X)
-        elif self._explainer is None:
-            values = interventional_shap(self.paths, X, self.data, self._weights)
-        else:
-            values = np.asarray(self._explainer.shap_values(X.astype(np.float64), check_additivity=False), dtype=np.float64)
+        values = self._shap(X)
         single = len(self.expected_value) == 1
         return {
             "values": values[..., 0] if single and values.ndim == 3 else values,
