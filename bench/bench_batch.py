@@ -74,7 +74,7 @@ def main_bench(work, sections):
         main(args, standalone_mode=False)
 
     if "1" in sections:
-        in_process, end_to_end = paired_best_times(lambda: explainer.run(xs, ys, batch_size=BATCH), command, repeats=2)
+        in_process, end_to_end = paired_best_times(lambda: explainer.run(xs, ys, batch_size=BATCH), command, repeats=3)
         print(f"1. intgrad steps={STEPS}, {ROWS} digits 8x8: in-process explainer.run {ROWS / in_process:,.0f} rows/s, "
               f"deepexplain explain end to end {ROWS / end_to_end:,.0f} rows/s: ratio {in_process / end_to_end:.2f} (target >= 0.85)")
 
@@ -89,7 +89,7 @@ def main_bench(work, sections):
                 batch.run(model_path, data, "intgrad", dask_out, params={"steps": STEPS}, batch_size=BATCH, chunk_rows=CHUNK,
                           overwrite=True, client=client, progress=False)
 
-            single, distributed = paired_best_times(command, on_dask, repeats=2)
+            single, distributed = paired_best_times(command, on_dask, repeats=3)
         print(f"2. Dask, 1 local worker: {ROWS / distributed:,.0f} rows/s against {ROWS / single:,.0f} rows/s in one process: "
               f"ratio {single / distributed:.2f} (target >= 0.8)")
 
