@@ -198,10 +198,11 @@ def test_other_dtypes_of_samples_and_models_work():
     assert masked.dtype == np.float32 and np.all(masked[:, 0, 0] == 0)
 
 
-def test_float64_samples_explain_like_float32(ensemble, tabular):
+def test_float64_samples_and_lists_of_rows_explain_like_float32(ensemble, tabular):
     X = tabular[0][400:420]
-    for a, b in zip(ensemble.explain(X.astype(np.float64)), ensemble.explain(X)):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)  # X is float32 either way
+    for other in (X.astype(np.float64), X.tolist()):
+        for a, b in zip(ensemble.explain(other), ensemble.explain(X)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)  # X is float32 either way
 
 
 # -- empty batches ------------------------------------------------------------------------------
