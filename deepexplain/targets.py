@@ -184,4 +184,5 @@ def make_target(T, X, graph_style, logits=True):
         if X is not None:
             raise TypeError(f"X: expected None when T is a model (its inputs are created for it), got {describe(X)}")
         return ModelTarget(T, logits)
-    raise TypeError(f"T: expected a tf.Tensor or a Keras model / callable, got {describe(T)}")
+    hint = " (for a scikit-learn estimator pass clf.predict_proba, explained by occlusion or shapley_sampling)" if hasattr(T, "fit") else ""
+    raise TypeError(f"T: expected a tf.Tensor or a Keras model / callable, got {describe(T)}{hint}")

@@ -188,3 +188,13 @@ def test_long_runs_show_progress_unless_switched_off(capsys, method, params):
     deepexplain.explain(method, model, XS[:2], batch_size=64, progress=False, **params)
     assert method not in capsys.readouterr().err
 
+
+
+# ---- inputs given as integers, Python lists or tensors ----------------------------------------------
+
+
+def test_integer_lists_and_eager_tensors_as_xs_equal_float_arrays():
+    ints = np.arange(12).reshape(2, 6) - 6
+    expected = deepexplain.explain("grad*input", random_mlp(0), ints.astype(np.float32))
+    for xs in [ints, tf.constant(ints, tf.float64)]:
+        np.testing.assert_allclose(deepexplain.explain("grad*input", random_mlp(0), xs), expected, rtol=1e-6)

@@ -257,3 +257,8 @@ def test_symbolic_tensor_as_xs(session_de):
     de, T, X = session_de
     with pytest.raises(TypeError, match=r"^xs: expected a numeric array, got the symbolic"):
         de.explain("saliency", T, X, X)
+
+
+def test_estimator_instead_of_its_predict_proba(classifier):
+    with pytest.raises(TypeError, match=r"T: expected a tf.Tensor or a Keras model / callable, got LogisticRegression.*pass clf.predict_proba"):
+        deepexplain.explain("occlusion", classifier, XS, progress=False)
