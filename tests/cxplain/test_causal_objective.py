@@ -120,3 +120,15 @@ def test_labels_must_match_the_outputs():
 def test_oracle_data_is_what_the_tests_assume():
     X, y = oracle_data(n=10)
     assert X.shape == (10, 6) and set(y) <= {0, 1}
+
+
+def test_masked_predictions_do_not_depend_on_the_chunk_size(monkeypatch):
+    import cxplain.masked_predictions
+
+    X = np.random.default_rng(4).normal(size=(5, 6, 5, 2)).astype(np.float32)
+    model = _small_cnn()
+    whole = _explainer(model, downsample_factors=(4, 2)).masked_predictions(X)
+    monkeypatch.setattr(cxplain.masked_predictions, "ROWS_PER_CALL", 6)  # one sample's 6 copies per call
+    chunked = _explainer(model, downsample_factors=(4, 2)).masked_predictions(X)
+    for a, b in zip(chunked, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -144,3 +144,14 @@ def test_one_progress_bar_counts_members_times_epochs(tabular, monkeypatch):
     CXPlain(model, builder, ZeroMasking(), "categorical_crossentropy", num_models=3, random_state=0).fit(X[:200], y[:200])
     assert len(bars) == 1 and bars[0].total == 3 * 30
     assert bars[0].n == 90 and bars[0].closed  # epochs skipped by early stopping are counted too
+
+
+def test_batched_equals_one_sample_at_a_time(ensemble, tabular, monkeypatch):
+    import cxplain.explainer
+
+    X = tabular[0][400:410]
+    whole = ensemble._member_attributions(X)
+    single = np.concatenate([ensemble._member_attributions(X[i:i + 1]) for i in range(10)], axis=1)
+    np.testing.assert_allclose(single, whole, rtol=1e-5, atol=1e-7)
+    monkeypatch.setattr(cxplain.explainer, "EXPLAIN_ROWS", 3)
+    np.testing.assert_allclose(ensemble._member_attributions(X), whole, rtol=1e-5, atol=1e-7)
