@@ -58,8 +58,8 @@ class KernelShap(ShapPlots):
 
         Args:
             n_samples: coalitions evaluated per sample (all ``2^M − 2`` when that is fewer: exact).
-            l1_reg: None keeps every feature; an int keeps that many per sample and output, a
-                float is a Lasso penalty (features then selected, the others get 0).
+            l1_reg: None keeps every feature; an int keeps that many per sample and output (the
+                first to enter the LARS path; the others get 0).
             random_state: seed of the coalition sampling.
             batch_size: most model rows per call (rounded down to whole background sets).
             progress: show a progress bar over the model calls.
@@ -126,7 +126,7 @@ class KernelShap(ShapPlots):
         patterns, group = np.unique(varying, axis=0, return_inverse=True)
         for pattern, rows in zip(patterns, (np.flatnonzero(group.ravel() == g) for g in range(len(patterns)))):
             features = np.flatnonzero(pattern)
-            if l1_reg is None or len(features) <= 1 or (isinstance(l1_reg, int) and l1_reg >= len(features)):
+            if l1_reg is None or l1_reg >= len(features):
                 targets = y[rows].transpose(1, 0, 2).reshape(K, -1)
                 phi = constrained_wls(masks[:, features], weights, targets, delta[rows].ravel())
                 values[rows[:, None], features[None, :]] = phi.reshape(len(features), len(rows), n_outputs).transpose(1, 0, 2)

@@ -31,32 +31,23 @@ def constrained_wls(masks, weights, y, delta):
     return np.vstack([head, delta[None, :] - head.sum(axis=0)])
 
 
-def l1_selection(masks, weights, y, delta, l1_reg):
-    """The features kept by an L1 penalty for one right-hand side ``y (K,)``: ``l1_reg`` an int
-    keeps that many (the first ones to enter the LARS path), a float is the Lasso ``alpha``. The
-    efficiency constraint joins the system as a heavily weighted extra row."""
-    from sklearn.linear_model import Lasso, lars_path
+def l1_selection(masks, weights, y, delta, n_kept):
+    """The ``n_kept`` features first to enter the LARS (lasso) path of the weighted regression of
+    one right-hand side ``y (K,)``; the efficiency constraint joins the system as a heavily
+    weighted extra row."""
+    from sklearn.linear_model import lars_path
 
     rows = np.vstack([masks.astype(np.float64), np.ones(masks.shape[1])])
     target = np.append(y, delta)
     root = np.sqrt(np.append(weights, 1e4 * weights.max()))
-    rows, target = rows * root[:, None], target * root
-    if isinstance(l1_reg, (int, np.integer)):
-        _, active, _ = lars_path(rows, target, max_iter=int(l1_reg), method="lasso")
-        return np.sort(np.asarray(active, dtype=np.intp))
-    coef = Lasso(alpha=float(l1_reg), fit_intercept=False).fit(rows, target).coef_
-    return np.flatnonzero(coef)
+    _, active, _ = lars_path(rows * root[:, None], target * root, max_iter=n_kept, method="lasso")
+    return np.sort(np.asarray(active, dtype=np.intp))
 
 
 def check_l1_reg(l1_reg, n_features):
-    """``l1_reg`` validated: None (no selection), an int in [1, n_features] or a float > 0."""
+    """``l1_reg`` validated: None (no selection) or a number of features to keep in [1, n_features]."""
     if l1_reg is None or l1_reg is False:
         return None
     if isinstance(l1_reg, (int, np.integer)) and not isinstance(l1_reg, bool) and 1 <= l1_reg <= n_features:
         return int(l1_reg)
-    if isinstance(l1_reg, (float, np.floating)) and l1_reg > 0:
-        return float(l1_reg)
-    raise ValueError(
-        f"l1_reg: expected None, a number of features to keep in [1, {n_features}] or a Lasso alpha > 0, "
-        f"got {describe(l1_reg)}"
-    )
+    raise ValueError(f"l1_reg: expected None or a number of features to keep in [1, {n_features}], got {describe(l1_reg)}")

@@ -215,6 +215,8 @@ def test_errors_name_the_parameter():
         explainer.explain(data, n_samples=1)
     with pytest.raises(ValueError, match="l1_reg"):
         explainer.explain(data, l1_reg=9)
+    with pytest.raises(ValueError, match="l1_reg"):
+        explainer.explain(data, l1_reg=0.1)
     with pytest.raises(ValueError, match="random_state"):
         explainer.explain(data, random_state=-1)
     with pytest.raises(ValueError, match="k"):
