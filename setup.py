@@ -23,11 +23,12 @@ setup(
         "tqdm>=4.60",
         "scikit-learn>=1.3",
         "click>=8.1",
+        "shap>=0.45",
     ],
     extras_require={
         "dask": ["dask[distributed]>=2024.1"],
         "examples": [],
-        "bench": ["shap>=0.45", "lime>=0.2", "dask[distributed]>=2024.1"],
+        "bench": ["lime>=0.2", "dask[distributed]>=2024.1"],
         "test": ["pytest>=7", "dask[distributed]>=2024.1"],
     },
     entry_points={"console_scripts": ["deepexplain=deepexplain.cli:main"]},
