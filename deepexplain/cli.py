@@ -17,10 +17,19 @@ import sys
 import click
 
 from .batch.errors import exit_code
+from .methods import METHODS
 
 
 
 def _value(text):
+    if text.startswith("@"):
+        from .batch.sources import open_data
+
+        source = open_data(text[1:])
+        try:
+            return source.read(0, len(source)).tolist()
+        finally:
+            source.close()
     try:
         return json.loads(text)
     except ValueError:
@@ -28,7 +37,8 @@ def _value(text):
 
 
 def parse_params(pairs):
-    """``["k=v", "method.k=v"]`` as a dict (values parsed as JSON when they are, else strings)."""
+    """``["k=v", "method.k=v"]`` as a dict: values parsed as JSON when they are, else strings;
+    ``k=@file.npy`` (any data spec) reads an array, e.g. a baseline or background samples."""
     params = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -96,9 +106,10 @@ def main():
 @main.command()
 @click.option("--model", required=True, help="A .keras file, a tf_keras/Keras 2 .h5 file or a SavedModel directory.")
 @click.option("--method", "methods", required=True, multiple=True,
-              help="A deepexplain method (repeat for several); see `deepexplain explain --help`.")
+              help=f"A deepexplain method (repeat for several): {', '.join(sorted(METHODS))}.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A method parameter, VALUE as JSON (steps=50, baseline=0.5); METHOD.KEY=VALUE for one method.")
+              help="A method parameter, VALUE as JSON (steps=50, baseline=0.5) or @FILE for an array (baseline=@b.npy); "
+                   "METHOD.KEY=VALUE for one method.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Most rows per model call.")
 @click.option("--targets", default="predicted", show_default=True,
               help="predicted, labels (with --labels), index:K or all.")
@@ -109,10 +120,7 @@ def main():
 @reports_errors
 def explain(model, methods, params, batch_size, targets, labels, logits, data, out, chunk_rows, resume, overwrite,
             workers, scheduler, quiet):
-    """Attributions of every row of DATA by METHOD, written to OUT.
-
-    Methods: the names of deepexplain.METHODS (saliency, grad*input, intgrad, elrp, deeplift,
-    occlusion, shapley_sampling, ...)."""
+    """Attributions of every row of DATA by METHOD, written to OUT."""
     from .batch.jobs import ExplainJob
 
     job = ExplainJob.make(model, list(methods), parse_params(params), targets, logits, batch_size)

@@ -136,3 +136,15 @@ def test_errors_are_one_line_with_an_exit_code(files, tmp_path, case):
         assert "Lambda" in stderr
     with pytest.raises(Exception):
         CliRunner().invoke(main, flat + ["--debug"], catch_exceptions=False)
+
+
+def test_array_parameters_from_files(files, tmp_path):
+    baseline = np.linspace(-1, 1, 6).astype(np.float32)
+    np.save(tmp_path / "baseline.npy", baseline)  # one sample, no batch dimension
+    out = str(tmp_path / "out.h5")
+    code, output = invoke("explain", "--model", files["keras"], "--data", files["npy"], "--method", "deeplift",
+                          "--param", f"baseline=@{tmp_path / 'baseline.npy'}", "--out", out, "--quiet")
+    assert code == 0, output
+    datasets, job = read_all(out)
+    expected = reference(keras3_model(), files["x"], "deeplift", baseline=baseline)
+    np.testing.assert_allclose(datasets["attributions/deeplift"], expected, rtol=1e-5, atol=1e-6)
