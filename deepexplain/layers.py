@@ -8,7 +8,6 @@ activations of the layers and the explained output ``T``, in one forward pass.
 import sys
 
 import numpy as np
-import tensorflow as tf
 
 from .runtime import is_graph_tensor
 from .targets import is_keras_model, strip_softmax
