@@ -2,32 +2,7 @@
 import numpy as np
 import pytest
 
-FEATURES, HIDDEN, CLASSES = 6, 5, 3
-ROWS = 120
-
-
-def weights():
-    rng = np.random.default_rng(7)
-    return [rng.normal(0, 0.8, (FEATURES, HIDDEN)).astype(np.float32), rng.normal(0, 0.2, HIDDEN).astype(np.float32),
-            rng.normal(0, 0.8, (HIDDEN, CLASSES)).astype(np.float32), rng.normal(0, 0.2, CLASSES).astype(np.float32)]
-
-
-def keras3_model():
-    import keras
-
-    model = keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(HIDDEN, activation="relu"),
-                              keras.layers.Dense(CLASSES, activation="softmax")])
-    model.set_weights(weights())
-    return model
-
-
-def tf_keras_model():
-    import tf_keras
-
-    model = tf_keras.Sequential([tf_keras.Input((FEATURES,)), tf_keras.layers.Dense(HIDDEN, activation="relu"),
-                                 tf_keras.layers.Dense(CLASSES, activation="softmax")])
-    model.set_weights(weights())
-    return model
+from batch_models import FEATURES, ROWS, CLASSES, keras3_model, tf_keras_model
 
 
 @pytest.fixture(scope="session")
@@ -52,25 +27,3 @@ def files(tmp_path_factory):
             "savedmodel": str(root / "saved_model"), "npy": str(root / "x.npy"), "npz": str(root / "xy.npz") + ":x",
             "npz_compressed": str(root / "xz.npz"), "hdf5": str(root / "x.h5") + ":/group/x",
             "labels_npy": str(root / "labels.npy"), "wrong": str(root / "wrong.npy")}
-
-
-def read_all(path):
-    """Every dataset of an output file, and its job."""
-    import h5py
-    import json
-
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
-        job = json.loads(f.attrs["job"])
-    return out, job
-
-
-def invoke(args):
-    """``deepexplain ARGS`` in this process: ``(exit_code, stdout, stderr)``."""
-    from click.testing import CliRunner
-
-    from deepexplain.cli import main
-
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr

@@ -1,7 +1,7 @@
 """``deepexplain cem`` and ``deepexplain cxplain fit|explain``: the numbers of the Python classes."""
 import numpy as np
 
-from conftest import invoke, keras3_model, read_all
+from batch_models import invoke, keras3_model, read_all
 
 
 def test_cem_command_gives_pn_and_found_flags_per_row(files, tmp_path):

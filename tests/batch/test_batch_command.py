@@ -7,7 +7,7 @@ import deepexplain
 from deepexplain import batch
 from deepexplain.cli import main
 
-from conftest import keras3_model, read_all, tf_keras_model
+from batch_models import keras3_model, read_all, tf_keras_model
 
 
 def invoke(*args):
@@ -111,7 +111,7 @@ def lambda_model_file(path):
 
 @pytest.mark.parametrize("case", ["method", "data", "shape", "param", "unsafe", "labels", "targets"])
 def test_errors_are_one_line_with_an_exit_code(files, tmp_path, case):
-    from conftest import invoke as run
+    from batch_models import invoke as run
 
     out = str(tmp_path / "out.h5")
     base = {"--model": files["keras"], "--data": files["npy"], "--method": "saliency", "--out": out}

@@ -5,7 +5,7 @@ import numpy as np
 from deepexplain import batch
 from deepexplain.batch.worker import setup_counts
 
-from conftest import read_all
+from batch_models import read_all
 
 
 def test_two_local_workers_give_the_single_process_file(files, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from deepexplain import batch
 from deepexplain.batch.store import RunFile
 
-from conftest import invoke, read_all
+from batch_models import invoke, read_all
 
 CHUNK = 10
 METHODS = ["--method", "intgrad", "--method", "shapley_sampling", "--param", "steps=64", "--param", "seed=5",
