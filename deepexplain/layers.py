@@ -7,8 +7,6 @@ activations of the layers and the explained output ``T``, in one forward pass.
 """
 import sys
 
-import numpy as np
-
 from .runtime import is_graph_tensor
 from .targets import is_keras_model, strip_softmax
 from .validation import describe
@@ -99,11 +97,6 @@ class LayerProbe:
             return self.layers, self.target(inputs)
         *activations, output = self._model(list(inputs), training=False)
         return activations, strip_softmax(output) if self.target.logits else output
-
-
-def pad_rows(array, rows):
-    """``array`` with zero rows appended up to ``rows`` (for inputs of a fixed batch size)."""
-    return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], array.dtype)])
 
 
 def forward_function(runtime, target, signature, layers=(), name="layer"):

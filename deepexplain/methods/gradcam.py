@@ -14,8 +14,8 @@ forward pass and one backward pass down to the layer.
 import numpy as np
 import tensorflow as tf
 
-from ..batching import row_slices
-from ..layers import LayerProbe, last_feature_map_layer, pad_rows
+from ..batching import pad_rows, row_slices
+from ..layers import LayerProbe, last_feature_map_layer
 from ..targets import is_keras_model
 from ..validation import describe
 from .base import GradientMethod

@@ -2,7 +2,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cxplain import GenerativeCausalExplainer
 from gce_models import linear_vae, softmax_classifier
