@@ -15,6 +15,9 @@ window, the second (not positive) to the input that wins the reference's window,
 and each input passes back the share it received divided by its own ``Δx``. The
 shares add up to ``Δy``, so completeness holds; an input receiving a share has
 ``|Δx| ≥ |Δy_share|``, so the multipliers lie in [0, 1]. (For Min, swap max and min.)
+Max-pooling whose windows tile the input (strides equal to the window) routes the
+shares elementwise in one XLA-compiled function, tied winners sharing evenly as
+for Max/Min; other pooling routes them with the op's own gradient kernel.
 
 The reference activations are computed in the same pass: the first ``references``
 rows of every model call are reference rows, and row ``i`` is compared with row
@@ -47,6 +50,48 @@ def _rescale(z, y, grad, references, kernel, attrs):
     return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, kernel(z, y, grad, dict(attrs)))
 
 
+def _tiled_windows(op):
+    """The pooling factors of a max-pooling op whose windows tile its input (strides equal
+    to the window, none over the batch, no padding to add), else None."""
+    if op.type not in ("MaxPool", "MaxPool3D"):
+        return None
+    ksize, padding = op.get_attr("ksize"), op.get_attr("padding")
+    sizes = op.inputs[0].shape.as_list()[1:]
+    if ksize != op.get_attr("strides") or ksize[0] != 1 or None in sizes:
+        return None
+    if padding == b"VALID" or (padding == b"SAME" and all(n % k == 0 for n, k in zip(sizes, ksize[1:]))):
+        return tuple(ksize[1:])
+    return None
+
+
+@tf.function(jit_compile=True, autograph=False)
+def _tiled_max_rule(x, y, grad, references, ksize):
+    """The max rule on windows that tile ``x``: ``x`` viewed as ``(N, H/k, k, W/k, k, C)`` next to
+    the pooled ``y`` as ``(N, H/k, 1, W/k, 1, C)``, so that the routing is elementwise and XLA fuses
+    it. Tied winners share evenly (as for Max/Min); rows and columns left over by VALID padding get 0."""
+    sizes = x.shape.as_list()[1:]
+    pooled = [n // k for n, k in zip(sizes, ksize)]
+    window_shape = [-1] + [d for p, k in zip(pooled, ksize) for d in ((p, k) if k > 1 else (p,))]
+    output_shape = [-1] + [d for p, k in zip(pooled, ksize) for d in ((p, 1) if k > 1 else (p,))]
+    axes = [i for i, d in enumerate(window_shape) if i > 0 and d != output_shape[i]]
+    covered = tuple([slice(None)] + [slice(0, p * k) for p, k in zip(pooled, ksize)])
+    xw, yw = tf.reshape(x[covered], window_shape), tf.reshape(y, output_shape)
+    gw = tf.reshape(grad, output_shape)
+
+    def winners(t, u):
+        selected = tf.cast(tf.equal(t, u), t.dtype)
+        return selected / tf.reduce_sum(selected, axes, keepdims=True)
+
+    x_ref, y_ref = reference_rows(xw, references), reference_rows(yw, references)
+    cross = tf.maximum(yw, y_ref)
+    own = winners(xw, yw)
+    theirs = winners(x_ref, y_ref) * (gw * (yw - cross))
+    dx = xw - x_ref
+    result = tf.where(tf.abs(dx) > _THRESHOLD, tf.math.divide_no_nan(own * (gw * (cross - y_ref)) + theirs, dx), own * gw)
+    result = tf.reshape(result, [-1] + [p * k for p, k in zip(pooled, ksize)])
+    return tf.pad(result, [[0, 0]] + [[0, n - p * k] for n, p, k in zip(sizes, pooled, ksize)])
+
+
 def _reduction_rule(op, grad, reduction, references):
     """The DeepLIFT rule for max (or min) units, routed by the op's own gradient kernel."""
     x, y = op.inputs[0], op.outputs[0]
@@ -74,6 +119,9 @@ class ReferenceRule(GradientMethod):
         # Reference rows have zero target weights, so their upstream gradient is zero and
         # the rule can run on the whole batch: no slicing, no copies.
         if isinstance(nonlinearity, Reduction):
+            ksize = _tiled_windows(op)
+            if ksize is not None:
+                return _tiled_max_rule(op.inputs[0], op.outputs[0], grad, self.references, ksize)
             return _reduction_rule(op, grad, nonlinearity, self.references)
         return _rescale(
             op.inputs[0], op.outputs[0], grad, self.references, nonlinearity.kernel, nonlinearity.attributes(op)

@@ -65,3 +65,58 @@ def test_session_and_eager_agree():
     graph = GraphStyle().explain("deeplift", max_cnn(), xs, baseline=baseline)
     eager = EagerStyle().explain("deeplift", max_cnn(), xs, baseline=baseline)
     np.testing.assert_allclose(graph, eager, rtol=1e-5, atol=1e-5)
+
+
+def rectified_pool_net():
+    """1×1 conv to 2 channels → ReLU (bias −0.5: many windows all zero) → max-pool 2×2 VALID
+    on 5×5 (the last row and column in no window) → dense 2, fixed weights."""
+    k = np.array([[[[1.0, -1.0]]]], np.float32)
+    w = np.linspace(-1.0, 1.2, 16, dtype=np.float32).reshape(8, 2)
+
+    def model(x):
+        import tensorflow as tf
+
+        h = tf.nn.relu(tf.nn.conv2d(x, k, 1, "VALID") - 0.5)
+        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+        return tf.matmul(tf.reshape(h, [-1, 8]), w)
+
+    return model
+
+
+@pytest.mark.parametrize("method", ["deeplift", "deepshap"])
+def test_tiled_pooling_equals_the_general_rule(style, method, monkeypatch):
+    # Windows that tile the input take the elementwise path; forcing the MaxPoolGrad routing
+    # must give the same attributions, ties of all-zero windows after the ReLU included (other
+    # ties differ: MaxPoolGrad gives all to one winner, the elementwise path shares evenly).
+    from deepexplain.methods import deeplift
+
+    rng = np.random.default_rng(4)
+    xs = rng.normal(size=(6, 5, 5, 1)).astype(np.float32)
+    xs[0] = 0.0  # every window of both channels all zero
+    xs[1, :2, :2] = 0.0
+    references = np.stack([np.zeros((5, 5, 1), np.float32), rng.normal(size=(5, 5, 1))]).astype(np.float32)
+    params = {"baseline": references[1]} if method == "deeplift" else {"background": references}
+    tiled = style.explain(method, rectified_pool_net(), xs, **params)
+    monkeypatch.setattr(deeplift, "_tiled_windows", lambda op: None)
+    general = style.explain(method, rectified_pool_net(), xs, **params)
+    np.testing.assert_allclose(tiled, general, rtol=1e-6, atol=1e-6)
+    assert np.abs(tiled).max() > 0.1
+    assert np.all(tiled[:, 4] == 0) and np.all(tiled[:, :, 4] == 0)
+
+
+@pytest.mark.parametrize("pool", ["max_pool", "reduce_max"])
+def test_tied_winners_share_evenly(style, pool):
+    # x = (1, 0), reference (2, 2): Δy = 1 − 2 = −1, all of it the reference's share, split
+    # between its two tied winners: −1/2 each (multipliers 1/2 and 1/4). Max-pooling over
+    # tiling windows and reduce_max agree.
+    import tensorflow as tf
+
+    if pool == "max_pool":
+        def model(x):
+            return tf.nn.max_pool1d(x[..., None], 2, 2, "VALID")[:, :, 0]
+    else:
+        def model(x):
+            return tf.reduce_max(x, axis=1, keepdims=True)
+
+    result = style.explain("deeplift", model, np.array([[1.0, 0.0]], np.float32), baseline=np.array([2.0, 2.0], np.float32))
+    np.testing.assert_allclose(result, [[-0.5, -0.5]], atol=1e-6)
