@@ -31,12 +31,15 @@ class Nonlinearity(NamedTuple):
     ``kernel(z, y, grad, attrs)`` computes that gradient on tensors with TensorFlow's
     own fused kernel (``tf.raw_ops``), ``attrs`` a dict of the op attributes named in
     ``attrs`` (LeakyRelu's ``alpha``); a rule may call it inside its own compiled
-    function, so that XLA fuses it with the rule.
+    function, so that XLA fuses it with the rule. ``forward(z, attrs)``, given for the
+    piecewise-linear rectifiers, recomputes ``y`` exactly, so that such a function
+    need not read ``y`` from memory.
     """
 
     op_type: str
     kernel: Callable
     attrs: tuple = ()
+    forward: Callable = None
 
     def attributes(self, op):
         """The attributes of ``op`` the kernel needs, as a hashable tuple of pairs."""
@@ -52,10 +55,15 @@ _raw = tf.raw_ops
 NONLINEARITIES = {
     n.op_type: n
     for n in [
-        Nonlinearity("Relu", lambda z, y, grad, a: _raw.ReluGrad(gradients=grad, features=y)),
-        Nonlinearity("Relu6", lambda z, y, grad, a: _raw.Relu6Grad(gradients=grad, features=z)),
         Nonlinearity(
-            "LeakyRelu", lambda z, y, grad, a: _raw.LeakyReluGrad(gradients=grad, features=z, alpha=a["alpha"]), ("alpha",)
+            "Relu", lambda z, y, grad, a: _raw.ReluGrad(gradients=grad, features=y), (), lambda z, a: _raw.Relu(features=z)
+        ),
+        Nonlinearity(
+            "Relu6", lambda z, y, grad, a: _raw.Relu6Grad(gradients=grad, features=z), (), lambda z, a: _raw.Relu6(features=z)
+        ),
+        Nonlinearity(
+            "LeakyRelu", lambda z, y, grad, a: _raw.LeakyReluGrad(gradients=grad, features=z, alpha=a["alpha"]), ("alpha",),
+            lambda z, a: _raw.LeakyRelu(features=z, alpha=a["alpha"]),
         ),
         Nonlinearity("Elu", lambda z, y, grad, a: _raw.EluGrad(gradients=grad, outputs=y)),
         Nonlinearity("Selu", lambda z, y, grad, a: _raw.SeluGrad(gradients=grad, outputs=y)),

@@ -42,9 +42,11 @@ def reference_rows(t, references):
 
 
 @tf.function(jit_compile=True, autograph=False)
-def _rescale(z, y, grad, references, kernel, attrs):
+def _rescale(z, y, grad, references, forward, kernel, attrs):
     """``grad · Δy/Δz`` against the reference rows, else the ordinary gradient ``kernel``;
-    fused into one kernel by XLA."""
+    fused into one kernel by XLA. With ``y`` None, ``y = forward(z)`` is recomputed."""
+    if y is None:
+        y = forward(z, dict(attrs))
     dz = z - reference_rows(z, references)
     secant = tf.math.divide_no_nan(y - reference_rows(y, references), dz)
     return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, kernel(z, y, grad, dict(attrs)))
@@ -123,8 +125,10 @@ class ReferenceRule(GradientMethod):
             if ksize is not None:
                 return _tiled_max_rule(op.inputs[0], op.outputs[0], grad, self.references, ksize)
             return _reduction_rule(op, grad, nonlinearity, self.references)
+        forward = nonlinearity.forward
         return _rescale(
-            op.inputs[0], op.outputs[0], grad, self.references, nonlinearity.kernel, nonlinearity.attributes(op)
+            op.inputs[0], None if forward else op.outputs[0], grad, self.references, forward, nonlinearity.kernel,
+            nonlinearity.attributes(op),
         )
 
 
