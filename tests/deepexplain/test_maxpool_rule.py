@@ -96,7 +96,10 @@ def test_tiled_pooling_equals_the_general_rule(style, method, monkeypatch):
     xs[1, :2, :2] = 0.0
     references = np.stack([np.zeros((5, 5, 1), np.float32), rng.normal(size=(5, 5, 1))]).astype(np.float32)
     params = {"baseline": references[1]} if method == "deeplift" else {"background": references}
+    windows, seen = deeplift._tiled_windows, []
+    monkeypatch.setattr(deeplift, "_tiled_windows", lambda op: seen.append(windows(op)) or seen[-1])
     tiled = style.explain(method, rectified_pool_net(), xs, **params)
+    assert set(seen) == {(2, 2, 1)}  # the elementwise path was taken
     monkeypatch.setattr(deeplift, "_tiled_windows", lambda op: None)
     general = style.explain(method, rectified_pool_net(), xs, **params)
     np.testing.assert_allclose(tiled, general, rtol=1e-6, atol=1e-6)
@@ -120,3 +123,19 @@ def test_tied_winners_share_evenly(style, pool):
 
     result = style.explain("deeplift", model, np.array([[1.0, 0.0]], np.float32), baseline=np.array([2.0, 2.0], np.float32))
     np.testing.assert_allclose(result, [[-0.5, -0.5]], atol=1e-6)
+
+
+@pytest.mark.parametrize("size, window, stride, padding, expected", [
+    (4, 2, 2, "SAME", (2, 2, 1)),
+    (5, 2, 2, "VALID", (2, 2, 1)),
+    (5, 2, 2, "SAME", None),  # the padded last window: MaxPoolGrad routing
+    (5, 3, 2, "SAME", None),  # overlapping windows
+])
+def test_which_pooling_takes_the_elementwise_path(size, window, stride, padding, expected):
+    import tensorflow as tf
+
+    from deepexplain.methods.deeplift import _tiled_windows
+
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, (None, size, size, 1))
+        assert _tiled_windows(tf.nn.max_pool2d(x, window, stride, padding).op) == expected
