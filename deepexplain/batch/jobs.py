@@ -191,7 +191,7 @@ class CemJob:
             check_rows(loaded.model, xs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = cem.explain(xs, Y=labels if self.targets == "labels" else None)
+                result = cem.explain(xs, Y=labels if self.targets == "labels" else None, verbose=False)
             n = len(xs)
             found = np.asarray(result["found"], bool)
             solution, prediction = result[self.mode], result[f"{self.mode}_pred"]
