@@ -10,7 +10,6 @@ noise of a shared machine.
 
     python bench/bench_deepexplain.py [--repeats 5]
 """
-import argparse
 import os
 import time
 
@@ -21,7 +20,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import deepexplain  # noqa: E402
-from timing import paired_best_times  # noqa: E402
+from timing import paired_best_times, parse_repeats  # noqa: E402
 
 
 def cnn():
@@ -45,9 +44,7 @@ def report(name, ours, floor, target):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    repeats = parse_repeats(__doc__)
     model = cnn()
     rng = np.random.default_rng(0)
     xs = rng.random((256, 28, 28, 1), dtype=np.float32)
@@ -75,7 +72,7 @@ def main():
         ("deeplift", 1.3, {}),
     ]:
         explainer = deepexplain.get_explainer(method, model, **params)
-        report(method, *reversed(paired_best_times(floor, lambda: explainer.run(xs, ys), args.repeats)), target)
+        report(method, *reversed(paired_best_times(floor, lambda: explainer.run(xs, ys), repeats)), target)
 
     explainer = deepexplain.get_explainer("intgrad", model, steps=50, progress=False)
 
@@ -83,7 +80,7 @@ def main():
         for _ in range(50):
             floor()
 
-    ours = paired_best_times(fifty_floors, lambda: explainer.run(xs, ys, batch_size=256), max(1, args.repeats // 2))
+    ours = paired_best_times(fifty_floors, lambda: explainer.run(xs, ys, batch_size=256), max(1, repeats // 2))
     report("intgrad (steps=50) vs 50 floors", ours[1], ours[0], 1.1)
 
     image, label = xs[:1], ys[:1]
@@ -94,7 +91,7 @@ def main():
         masked = tf.constant(np.repeat(image, copies, axis=0))
         explainer = deepexplain.get_explainer(method, model, progress=False, **params)
         floor_forward, ours = paired_best_times(
-            lambda: forward(masked).numpy(), lambda: explainer.run(image, label, batch_size=copies), args.repeats
+            lambda: forward(masked).numpy(), lambda: explainer.run(image, label, batch_size=copies), repeats
         )
         report(f"{method} ({copies} masked copies)", ours, floor_forward, 1.5)
 

@@ -15,7 +15,6 @@ image (``ranked_outputs=1``). Each pair is timed alternately, best of ``--repeat
 
     python bench/bench_neural_methods.py [--repeats 5]
 """
-import argparse
 import os
 import warnings
 
@@ -27,7 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 import deepexplain  # noqa: E402
 from bench_deepexplain import report  # noqa: E402
-from timing import paired_best_times  # noqa: E402
+from timing import paired_best_times, parse_repeats  # noqa: E402
 
 SAMPLES = 50
 
@@ -69,9 +68,7 @@ def layer_floor(model, layer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    repeats = parse_repeats(__doc__)
     model = cnn()
     rng = np.random.default_rng(0)
     xs = rng.random((10, 32, 32, 1), dtype=np.float32)
@@ -83,7 +80,7 @@ def main():
     # deepshap: 100 background rows + 10 x 100 pairs in one call of 1,100 rows.
     deepshap = deepexplain.get_explainer("deepshap", model, background=background)
     pairs, pair_ys = np.repeat(xs, 100, axis=0), np.repeat(ys, 100, axis=0)
-    ours, hand = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), lambda: floor(pairs, pair_ys), args.repeats)
+    ours, hand = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), lambda: floor(pairs, pair_ys), repeats)
     report("deepshap", ours, hand, 1.3)
     try:
         import shap
@@ -97,7 +94,7 @@ def main():
             def anchor():
                 return explainer.shap_values(xs, ranked_outputs=1, check_additivity=False)
 
-            ours, theirs = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), anchor, args.repeats)
+            ours, theirs = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1100), anchor, repeats)
         print(f"deepshap vs shap.DeepExplainer     {ours * 1e3:9.1f} ms   shap  {theirs * 1e3:9.1f} ms   ratio {ours / theirs:5.2f}  (target < 1)")
 
     # expected_gradients and smoothgrad: 10 x 50 points in one call of 500 rows.
@@ -107,7 +104,7 @@ def main():
         ("smoothgrad", {"samples": SAMPLES, "seed": 0, "progress": False}),
     ]:
         explainer = deepexplain.get_explainer(name, model, **params)
-        ours, hand = paired_best_times(lambda: explainer.run(xs, ys), lambda: floor(points, point_ys), args.repeats)
+        ours, hand = paired_best_times(lambda: explainer.run(xs, ys), lambda: floor(points, point_ys), repeats)
         report(name, ours, hand, 1.1)
 
     # gradcam on 256 images: forward, backward to conv2, the map.
@@ -115,7 +112,7 @@ def main():
     image_ys = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
     gradcam = deepexplain.get_explainer("gradcam", model, layer="conv2")
     to_layer = layer_floor(model, "conv2")
-    ours, hand = paired_best_times(lambda: gradcam.run(images, image_ys), lambda: to_layer(images, image_ys), args.repeats)
+    ours, hand = paired_best_times(lambda: gradcam.run(images, image_ys), lambda: to_layer(images, image_ys), repeats)
     report("gradcam", ours, hand, 1.2)
 
 

@@ -3,7 +3,15 @@
 The best time, not the mean, because this machine is shared: other work only
 ever adds time.
 """
+import argparse
 import time
+
+
+def parse_repeats(doc, default=5):
+    """``--repeats N`` from the command line of a benchmark whose docstring is ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=default, help=f"timed repeats per figure (default {default})")
+    return parser.parse_args().repeats
 
 
 def best_time(function, repeats=3):
