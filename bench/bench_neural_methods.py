@@ -26,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 import deepexplain  # noqa: E402
 from bench_deepexplain import report  # noqa: E402
+from floors import forward_backward  # noqa: E402
 from timing import paired_best_times, parse_repeats  # noqa: E402
 
 SAMPLES = 50
@@ -44,14 +45,8 @@ def cnn():
 
 
 def gradient_floor(model):
-    @tf.function
-    def forward_backward(x, y):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            score = tf.reduce_sum(model(x, training=False) * y)
-        return tape.gradient(score, x)
-
-    return lambda x, y: forward_backward(tf.constant(x), tf.constant(y)).numpy()
+    run = forward_backward(model)
+    return lambda x, y: run(tf.constant(x), tf.constant(y)).numpy()
 
 
 def layer_floor(model, layer):
