@@ -65,11 +65,11 @@ class DeepShap(ShapPlots):
             if k > self.n_outputs:
                 raise ValueError(f"ranked_outputs: expected at most the {self.n_outputs} outputs of the model, got {k}")
             indices = np.argsort(-self.network.outputs(X), axis=1, kind="stable")[:, :k]
-        eye = np.eye(self.n_outputs, dtype=np.float32)
-        values = np.stack(
-            [self._explainer.run(X, ys=eye[indices[:, j]], batch_size=self.network.batch_size) for j in range(indices.shape[1])],
-            axis=-1,
-        )
+        k = indices.shape[1]
+        ys = np.eye(self.n_outputs, dtype=np.float32)[indices.T.ravel()]  # rank-major: rank j of every sample, then j + 1
+        tiled = np.tile(X, (k,) + (1,) * (X.ndim - 1))
+        values = self._explainer.run(tiled, ys=ys, batch_size=self.network.batch_size)
+        values = np.moveaxis(values.reshape((k,) + X.shape), 0, -1)
         result = {"values": values[..., 0] if ranked_outputs is None and self.n_outputs == 1 else values,
                   "expected_value": self.expected_value, "data": X}
         if ranked_outputs is not None:
