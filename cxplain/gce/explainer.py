@@ -20,6 +20,7 @@ from deepexplain.runtime import EagerRuntime
 from deepexplain.targets import call_model, is_tensorflow_model
 from deepexplain.validation import as_float_array, check_batch, describe, positive_float, positive_int
 
+from ..checks import boolean
 from ..style import runtime as session_runtime
 from . import persistence
 from .information_flow import class_given_alpha, information_flow, latent_draws
@@ -32,12 +33,6 @@ EVAL_ROWS = 8192
 JIT_COMPILE = False
 """Compile the eager training step with XLA: off, since on CPU XLA's transposed convolutions made
 the digits step 10x slower (bench/bench_gce.py times both)."""
-
-
-def _flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {describe(value)}")
-    return bool(value)
 
 
 def _check_betas(betas):
@@ -221,8 +216,8 @@ class GenerativeCausalExplainer:
         X = self._check_samples("X", X)
         steps, Nalpha, Nbeta = positive_int("steps", steps), positive_int("Nalpha", Nalpha), positive_int("Nbeta", Nbeta)
         batch_size, lr = positive_int("batch_size", batch_size), positive_float("lr", lr)
-        settings = np.array([_check_lam(lam), float(_flag("use_ce", use_ce)), lr, *_check_betas(betas)], np.float32)
-        progress = _flag("progress", progress)
+        settings = np.array([_check_lam(lam), float(boolean("use_ce", use_ce)), lr, *_check_betas(betas)], np.float32)
+        progress = boolean("progress", progress)
         self._build(X.shape[1:], X.min() >= 0 and X.max() <= 1)
         self._check_classifier(X[:8])
         step = self._step_function()
