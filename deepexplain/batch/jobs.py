@@ -33,6 +33,14 @@ def accepted_parameters(cls):
     return [p.name for p in inspect.signature(cls).parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
+def quiet_parameters(cls, params):
+    """``params`` with the progress bar of ``cls`` off, where it has one."""
+    params = dict(params)
+    if "progress" in accepted_parameters(cls):
+        params["progress"] = False
+    return params
+
+
 def target_indices(targets, labels, predictions):
     """The explained output unit of every row (-1 for ``'all'``)."""
     n = len(predictions)
@@ -130,10 +138,7 @@ class ExplainJob:
         loaded = _Loaded(self.model, self.model_sha256)
         explainers = {}
         for name, params in self.methods:
-            params = json.loads(params)
-            if "progress" in accepted_parameters(METHODS[name]):
-                params["progress"] = False
-            explainers[name] = get_explainer(name, loaded.model, logits=self.logits, **params)
+            explainers[name] = get_explainer(name, loaded.model, logits=self.logits, **quiet_parameters(METHODS[name], json.loads(params)))
 
         def compute(xs, labels):
             predictions = loaded.predict(xs)

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..batch.errors import InputError, OutputConflict
-from ..batch.jobs import one_hot
+from ..batch.jobs import one_hot, quiet_parameters
 from ..batch.models import load_model
 from ..batch.sources import file_sha256, open_data
 from ..batch.store import open_hdf5
@@ -80,7 +80,7 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
     def explainer_for(method):
         def explain(rows, targets):
             if method not in explainers:
-                explainers[method] = get_explainer(method, loaded, logits=job["logits"], **_quiet(METHODS[method], methods[method]))
+                explainers[method] = get_explainer(method, loaded, logits=job["logits"], **quiet_parameters(METHODS[method], methods[method]))
             return explainers[method].run(rows, one_hot(targets, scores.n_outputs(rows)), batch_size=batch_size)
 
         return explain
@@ -119,15 +119,6 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
 
         plt.close(figure)
     return summary
-
-
-def _quiet(cls, params):
-    import inspect
-
-    params = dict(params)
-    if "progress" in inspect.signature(cls).parameters:
-        params["progress"] = False
-    return params
 
 
 def _accepted(metric, params):
