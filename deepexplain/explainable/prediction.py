@@ -17,6 +17,7 @@ from ..batching import row_slices
 from ..runtime import default_runtime
 from ..targets import ModelTarget, is_tensorflow_model
 from ..validation import describe, positive_int
+from .streaming import predict_streamed
 
 MAX_ROWS = 8192
 """Most rows per model call when no ``batch_size`` is given."""
@@ -145,12 +146,7 @@ class Predictor:
         n_rows = len(X)
         if n_rows == 0:
             raise ValueError("X: expected at least one row, got none")
-        output = None
-        for rows, predictions in self.stream(n_rows, lambda start, stop: X[start:stop], progress, desc):
-            if output is None:
-                output = np.empty((n_rows, predictions.shape[1]))
-            output[rows] = predictions
-        return output
+        return predict_streamed(self, n_rows, lambda start, stop: X[start:stop], progress, desc, prefetch=False)
 
     def stream(self, n_rows, make_rows, progress=False, desc=None, batch_size=None, prefetch=False):
         """Yield ``(slice, predictions)`` over ``range(n_rows)`` in chunks; ``make_rows(start, stop)``
