@@ -23,13 +23,13 @@ from tqdm.auto import tqdm
 
 from deepexplain.runtime import default_runtime
 from deepexplain.targets import call_model, is_tensorflow_model
-from deepexplain.validation import describe, positive_float, positive_int
+from deepexplain.validation import as_float_array, describe, positive_float, positive_int
 
 from .black_box import BlackBoxLoop
 from .fista import BIG, Constants, Fista, GraphLoop, State
 from .predictor import Predictor
-from .validation import (choice, feature_bounds, flag, increasing_pair, instance_shape, non_negative_float,
-                         numeric_array, pair, per_feature)
+from .validation import (choice, feature_bounds, flag, increasing_pair, instance_shape, non_negative_float, pair,
+                         per_feature)
 
 MODES = ("PN", "PP")
 PROGRESS_DELAY = 2.0
@@ -80,7 +80,7 @@ class CEM:
         self.max_iterations = positive_int("max_iterations", max_iterations)
         self.c_init = positive_float("c_init", c_init)
         self.c_steps = positive_int("c_steps", c_steps)
-        self.eps = tuple(numeric_array(f"eps[{i}]", e) for i, e in enumerate(pair("eps", eps)))
+        self.eps = tuple(as_float_array(f"eps[{i}]", e) for i, e in enumerate(pair("eps", eps)))
         if any(np.any(e <= 0) for e in self.eps):
             raise ValueError(f"eps: expected positive perturbation sizes, got {eps!r}")
         self.eps = (self.eps[0], per_feature("eps[1]", self.eps[1], features))
@@ -114,7 +114,7 @@ class CEM:
     def fit(self, train_data, no_info_type="median"):
         """Set ``no_info_val_`` to the feature-wise median or mean of ``train_data``; returns self."""
         choice("no_info_type", no_info_type, ("median", "mean"))
-        data = numeric_array("train_data", train_data)
+        data = as_float_array("train_data", train_data)
         features = self.shape[1:]
         if data.ndim < 2 or data.shape[1:] != features:
             raise ValueError(f"train_data: expected an array of shape (n, {', '.join(map(str, features))}), got shape {data.shape}")
@@ -186,7 +186,7 @@ class CEM:
         return self._result(X, onehot, no_info, best, np.where(best[0] < BIG, best_c, c), empty)
 
     def _check_X(self, X):
-        X = numeric_array("X", X)
+        X = as_float_array("X", X)
         features = self.shape[1:]
         if X.shape == features:
             X = X[None]
@@ -211,7 +211,7 @@ class CEM:
         n, n_classes = probs.shape
         if Y is None:
             return np.eye(n_classes, dtype=np.float32)[np.nan_to_num(probs, nan=-1.0).argmax(1)]
-        Y = numeric_array("Y", Y)
+        Y = as_float_array("Y", Y)
         if Y.shape == (n,) and np.all((Y == np.round(Y)) & (Y >= 0) & (Y < n_classes)):
             return np.eye(n_classes, dtype=np.float32)[Y.astype(int)]
         if Y.shape != (n, n_classes) or not np.all(Y.sum(1) == 1) or not np.all((Y == 0) | (Y == 1)):
@@ -222,7 +222,7 @@ class CEM:
         return Y
 
     def _empty_result(self, X, Y):
-        if Y is not None and np.size(numeric_array("Y", Y)) != 0:
+        if Y is not None and np.size(as_float_array("Y", Y)) != 0:
             raise ValueError(f"Y: expected no labels for an empty X, got {describe(Y)}")
         rows = np.zeros_like(X)
         none = np.zeros(0, bool)

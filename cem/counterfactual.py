@@ -22,11 +22,11 @@ from tqdm.auto import tqdm
 from deepexplain.numerical_gradients import jacobian_from_outputs, perturbed_rows
 from deepexplain.runtime import default_runtime
 from deepexplain.targets import is_tensorflow_model
-from deepexplain.validation import describe, positive_float, positive_int, random_generator
+from deepexplain.validation import as_float_array, describe, positive_float, positive_int, random_generator
 
 from .cem import PROGRESS_DELAY
 from .predictor import Predictor
-from .validation import flag, numeric_array, pair
+from .validation import flag, pair
 
 N_CANDIDATES = 8
 """Candidates optimised per requested counterfactual."""
@@ -49,7 +49,7 @@ class Counterfactual:
         self.categorical_features = categorical_features
         self.lam_init = positive_float("lam_init", lam_init)
         self.learning_rate = positive_float("learning_rate", learning_rate)
-        self.eps = numeric_array("eps", eps)
+        self.eps = as_float_array("eps", eps)
         if self.eps.ndim > 1 or np.any(self.eps <= 0):
             raise ValueError(f"eps: expected a number > 0 or one such number per feature, got {describe(eps)}")
         random_generator("seed", seed)
@@ -58,11 +58,11 @@ class Counterfactual:
     # --- parameters, checked against the instance -----------------------------------------
 
     def _bounds(self, n_features):
-        ranges = numeric_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
+        ranges = as_float_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
         if ranges is not None and ranges.shape == (n_features, 2) and n_features != 2:
             low, high = ranges[:, 0], ranges[:, 1]
         else:
-            low, high = (numeric_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
+            low, high = (as_float_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
         try:
             low, high = (np.broadcast_to(b, (n_features,)).astype(np.float64) for b in (low, high))
         except ValueError:
@@ -83,7 +83,7 @@ class Counterfactual:
                 raise ValueError(f"categorical_features: expected feature indices in [0, {n_features}), got {index!r}")
             if values is None:
                 values = np.arange(np.ceil(low[index]), np.floor(high[index]) + 1)
-            categories[int(index)] = np.sort(numeric_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
+            categories[int(index)] = np.sort(as_float_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
             if categories[int(index)].size == 0:
                 raise ValueError(f"categorical_features: feature {index} has no valid value in its range")
         return categories
@@ -98,8 +98,8 @@ class Counterfactual:
 
     def distance(self, original, cf):
         """Range-normalised L1 distance ``Σ_i |cf_i − original_i| / (max_i − min_i)``."""
-        original = numeric_array("original", original).ravel()
-        cf = numeric_array("cf", cf).ravel()
+        original = as_float_array("original", original).ravel()
+        cf = as_float_array("cf", cf).ravel()
         if cf.shape != original.shape:
             raise ValueError(f"cf: expected {original.size} features like original, got {cf.size}")
         low, high = self._bounds(original.size)
@@ -114,7 +114,7 @@ class Counterfactual:
         False never, None (default) once the search takes more than a few seconds.
         """
         verbose = flag("verbose", verbose, allow_none=True)
-        x = numeric_array("original", original)
+        x = as_float_array("original", original)
         shape = x.shape
         if x.ndim == 2 and x.shape[0] == 1:
             x = x[0]

@@ -6,19 +6,6 @@ import numpy as np
 from deepexplain.validation import as_float_array, describe
 
 
-def numeric_array(name, value):
-    """``value`` as a finite float32 array. Strings, booleans and complex numbers are rejected,
-    not converted."""
-    raw = value.numpy() if hasattr(value, "numpy") else value
-    try:
-        kind = np.asarray(raw).dtype.kind
-    except (TypeError, ValueError):
-        kind = "O"
-    if kind not in "iuf":
-        raise TypeError(f"{name}: expected real numbers (an int or float array), got {describe(value)}")
-    return as_float_array(name, raw)
-
-
 def flag(name, value, allow_none=False):
     """``value`` as a bool (or None when allowed)."""
     if value is None and allow_none:
@@ -69,7 +56,7 @@ def increasing_pair(name, value):
 
 def per_feature(name, value, feature_shape):
     """``value`` (a number or an array) broadcast to ``(1, *feature_shape)``."""
-    array = numeric_array(name, value)
+    array = as_float_array(name, value)
     target = (1,) + tuple(feature_shape)
     try:
         if array.ndim > len(target):
