@@ -20,7 +20,6 @@ from .batch.errors import exit_code
 from .methods import METHODS
 
 
-
 def _value(text):
     if text.startswith("@"):
         from .batch.sources import open_data
@@ -233,7 +232,7 @@ def info(out, as_json):
             click.echo(f"{key}: {description['attrs'][key]}")
     click.echo("versions: " + ", ".join(f"{k} {v}" for k, v in description["versions"].items()))
     for name, dataset in sorted(description["datasets"].items()):
-        extra = {k: v for k, v in dataset["attrs"].items()}
+        extra = dataset["attrs"]
         click.echo(f"  {name}: {dataset['dtype']} {tuple(dataset['shape'])}" + (f" {extra}" if extra else ""))
 
 

@@ -85,11 +85,13 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
 
         return explain
 
-    per_metric = {m: {k: v for k, v in (params or {}).items() if not isinstance(v, dict)} for m in metrics}
-    for m in metrics:
-        per_metric[m].update((params or {}).get(m, {}) if isinstance((params or {}).get(m), dict) else {})
-        if m == "sensitivity_n" and "ns" not in per_metric[m]:
-            per_metric[m]["ns"] = [k for k in default_ns(int(np.prod(source.shape[1:]))) if k < np.prod(source.shape[1:])]
+    params = params or {}
+    shared = {k: v for k, v in params.items() if not isinstance(v, dict)}
+    per_metric = {m: {**shared, **(params[m] if isinstance(params.get(m), dict) else {})} for m in metrics}
+    if "sensitivity_n" in per_metric and "ns" not in per_metric["sensitivity_n"]:
+        n_features = int(np.prod(source.shape[1:]))
+        per_metric["sensitivity_n"]["ns"] = [k for k in default_ns(n_features) if k < n_features]
+    per_metric = {m: _accepted(m, p) for m, p in per_metric.items()}
     results = {method: {} for method in methods}
     bar = tqdm(total=rows * len(methods), unit="rows", desc="evaluate", disable=not progress, dynamic_ncols=True)
     try:
@@ -101,8 +103,7 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
                     attributions = f["attributions"][method][start:stop]
                     baseline = method_params.get("baseline")
                     for metric in metrics:
-                        accepted = _accepted(metric, per_metric[metric])
-                        result = _metric(metric, scores, explainer_for(method), xs, attributions, targets, baseline, accepted)
+                        result = _metric(metric, scores, explainer_for(method), xs, attributions, targets, baseline, per_metric[metric])
                         _append(results[method].setdefault(metric, {}), result)
                     bar.update(stop - start)
     finally:
