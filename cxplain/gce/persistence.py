@@ -14,6 +14,7 @@ import h5py
 
 from deepexplain.validation import describe
 
+from ..checks import boolean
 from ..serialisation import _json_value, _read_config, _sha256
 
 FORMAT_VERSION = 1
@@ -30,8 +31,7 @@ def _directory(directory):
 
 def save(explainer, directory, overwrite=False):
     directory = _directory(directory)
-    if not isinstance(overwrite, bool):
-        raise TypeError(f"overwrite: expected True or False, got {describe(overwrite)}")
+    overwrite = boolean("overwrite", overwrite)
     if not hasattr(explainer, "input_shape_"):
         raise ValueError("GenerativeCausalExplainer is not trained yet: call train(X) before save")
     existing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
