@@ -57,8 +57,8 @@ def max_sensitivity(explain, xs, attributions=None, targets=None, radius=0.1, n_
     for rows in row_slices(n * n_perturbations, batch_size):
         index = np.arange(rows.start, rows.stop)
         owners, copy = index // n_perturbations, index % n_perturbations
-        perturbed = np.stack([x + _noise(seed, i, (n_perturbations,) + shape, radius, uniform=True)[c]
-                              for x, i, c in zip(xs[owners], owners, copy)])
+        perturbed = np.concatenate([xs[i] + _noise(seed, i, (n_perturbations,) + shape, radius, uniform=True)[copy[owners == i]]
+                                    for i in np.unique(owners)])
         change = np.linalg.norm(np.asarray(explain(perturbed, targets[owners]), np.float64).reshape(len(index), -1) - flat[owners], axis=1)
         np.maximum.at(worst, owners, change)
     with np.errstate(divide="ignore", invalid="ignore"):
