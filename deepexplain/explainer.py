@@ -85,7 +85,7 @@ class Explainer:
             if shape is None:
                 continue
             shape = (None,) + tuple(shape[1:])  # a fixed batch size is fed in chunks of that size
-            if len(x.shape) != len(shape) or any(e is not None and s != e for s, e in zip(x.shape, shape)):
+            if len(x.shape) != len(shape) or not _fits(x.shape, shape):
                 label = f"xs[{i}]" if len(specs) > 1 else "xs"
                 source = f"input {name!r} of {what}" if name else what
                 hint = ""

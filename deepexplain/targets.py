@@ -144,7 +144,7 @@ class ModelTarget:
         return strip_softmax(output) if self.logits else output
 
 
-def _fixed_batch(inputs, X):
+def _fixed_batch(inputs):
     """The static batch size shared by the placeholders ``inputs``, or None if it is free."""
     sizes = {tf.compat.dimension_value(x.shape[0]) for x in inputs if x.shape.rank}
     sizes.discard(None)
@@ -174,7 +174,7 @@ def make_target(T, X, graph_style, logits=True):
                 raise ValueError(f"{label}: expected tensors of the same graph as T, got one from another graph ({x.name})")
             if x.shape.rank == 0:
                 raise ValueError(f"{label}: expected an input tensor with a batch dimension, got the scalar {x.name}")
-        return TensorTarget(T, inputs, _fixed_batch(inputs, X))
+        return TensorTarget(T, inputs, _fixed_batch(inputs))
     if isinstance(T, tf.Tensor):
         raise TypeError(
             "T: got an eager tensor, which has no graph to differentiate through; pass the model "

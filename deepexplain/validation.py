@@ -71,6 +71,13 @@ def positive_float(name, value):
     return float(value)
 
 
+def non_negative_float(name, value):
+    """``value`` as a finite float ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {describe(value)}")
+    return float(value)
+
+
 def random_generator(name, value):
     """A NumPy ``Generator`` from ``value``: None (fresh entropy), an int ≥ 0 or a Generator."""
     if value is None or isinstance(value, np.random.Generator):

@@ -10,20 +10,11 @@ The points of all samples are folded into the batch dimension and streamed in
 chunks of ``batch_size`` rows. Every random stream (rows, ``t``, noise) has its own
 generator derived from ``seed``, so results do not depend on ``batch_size``.
 """
-import numbers
-
 import numpy as np
 
-from ..validation import describe, positive_int, random_generator
+from ..validation import non_negative_float, positive_int, random_generator
 from .base import GradientMethod, expanded_rows, sum_rows_by_owner
 from .references import check_background
-
-
-def non_negative_float(name, value):
-    """``value`` as a finite float ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {describe(value)}")
-    return float(value)
 
 
 def spawn_generators(seed, count):

@@ -68,10 +68,9 @@ class GradCAM(GradientMethod):
         x, n = xs[0], len(ys)
         if n == 0:
             return [np.zeros(x.shape[:-1], np.float32)]
-        fixed = getattr(model, "max_rows", None)
-        rows_per_call = min(batch_size or n, fixed or n)
+        fixed = model.max_rows  # batch_size is already within it (fit_fixed_batch)
         maps = []
-        for rows in row_slices(n, rows_per_call):
+        for rows in row_slices(n, batch_size or n):
             chunk, weights = x[rows], ys[rows]
             if fixed:
                 chunk, weights = pad_rows(chunk, fixed), pad_rows(weights, fixed)

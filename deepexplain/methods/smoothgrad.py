@@ -12,9 +12,9 @@ chunks of ``batch_size`` rows.
 """
 import numpy as np
 
-from ..validation import positive_int, random_generator
+from ..validation import non_negative_float, positive_int, random_generator
 from .base import GradientMethod, expanded_rows, sum_rows_by_owner
-from .expected_gradients import non_negative_float, spawn_generators
+from .expected_gradients import spawn_generators
 
 
 class SmoothGrad(GradientMethod):
