@@ -72,6 +72,9 @@ def save(explainer, directory, overwrite=False):
     existing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
     if existing and not overwrite:
         raise ValueError(f"directory: {directory} already holds a saved CXPlain ({', '.join(existing)}); pass overwrite=True to replace it")
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if (directory / name).is_dir():
+            raise ValueError(f"directory: {directory / name} is a directory; expected a file written by CXPlain.save")
     directory.mkdir(parents=True, exist_ok=True)
     with h5py.File(directory / WEIGHTS_FILE, "w") as weights_file:
         for i, model in enumerate(explainer.models_):
@@ -79,9 +82,6 @@ def save(explainer, directory, overwrite=False):
             for j, array in enumerate(model.get_weights()):
                 group.create_dataset(str(j), data=array)
     random_state = explainer.random_state if isinstance(explainer.random_state, (int, np.integer)) else None
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        if (directory / name).is_dir():
-            raise ValueError(f"directory: {directory / name} is a directory; expected a file written by CXPlain.save")
     config = {
         "format": "cxplain",
         "version": FORMAT_VERSION,
