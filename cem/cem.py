@@ -23,13 +23,12 @@ from tqdm.auto import tqdm
 
 from deepexplain.runtime import default_runtime
 from deepexplain.targets import call_model, is_tensorflow_model
-from deepexplain.validation import as_float_array, describe, positive_float, positive_int
+from deepexplain.validation import as_float_array, describe, non_negative_float, positive_float, positive_int
 
 from .black_box import BlackBoxLoop
 from .fista import BIG, Constants, Fista, GraphLoop, State
 from .predictor import Predictor
-from .validation import (choice, feature_bounds, flag, increasing_pair, instance_shape, non_negative_float, pair,
-                         per_feature)
+from .validation import choice, feature_bounds, flag, increasing_pair, instance_shape, pair, per_feature
 
 MODES = ("PN", "PP")
 PROGRESS_DELAY = 2.0

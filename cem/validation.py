@@ -22,12 +22,6 @@ def choice(name, value, options):
     return value
 
 
-def non_negative_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number ≥ 0, got {describe(value)}")
-    return float(value)
-
-
 def instance_shape(name, value):
     """``shape`` as a tuple of positive ints starting with the batch dimension."""
     try:
