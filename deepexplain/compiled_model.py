@@ -87,8 +87,16 @@ class _Calls:
     def _checked(self, results, keep):
         """``results`` as float32 arrays of their first ``keep`` rows; counts non-finite values."""
         results = [np.asarray(r, np.float32)[:keep] for r in results]
-        self.nonfinite += sum(int(r.size - np.count_nonzero(np.isfinite(r))) for r in results)
+        self.nonfinite += sum(_count_nonfinite(r) for r in results)
         return results
+
+
+def _count_nonfinite(values):
+    """The number of NaN and infinite entries of ``values``; one cheap sum when there are none
+    (a finite sum means no NaN or infinity; an overflowing one is recounted)."""
+    if np.isfinite(np.sum(values)):
+        return 0
+    return int(values.size - np.count_nonzero(np.isfinite(values)))
 
 
 class CompiledModel(_Calls):

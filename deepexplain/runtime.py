@@ -20,6 +20,7 @@ Both build under ``gradient_override_map(OVERRIDE_MAP)`` so that every supported
 nonlinearity created by ``build`` (a Keras model called on the new tensors, for
 instance) carries the DeepExplain gradient.
 """
+import numpy as np
 import tensorflow as tf
 
 from .overrides import OVERRIDE_MAP
@@ -78,7 +79,7 @@ class EagerRuntime:
 
         def run(*arrays):
             tensors = [tf.convert_to_tensor(a, dtype=d) for a, d in zip(arrays, dtypes)]
-            return tf.nest.map_structure(lambda t: t.numpy(), concrete(*tensors))
+            return tf.nest.map_structure(np.asarray, concrete(*tensors))
 
         return run
 

@@ -4,7 +4,11 @@ A method receives a :class:`~deepexplain.compiled_model.CompiledModel` and
 validated float32 inputs (a list of arrays with a common batch size) and
 returns one attribution array per input. Methods never branch on the runtime.
 """
+from typing import NamedTuple
+
 import numpy as np
+
+from tqdm.auto import tqdm
 
 from ..batching import DEFAULT_ROWS, row_slices, rows_per_call
 from ..validation import as_float_array
@@ -103,14 +107,53 @@ def check_baseline(baseline, xs):
     return arrays
 
 
-def sum_rows_by_owner(values, owners, n_owners):
-    """Sum the rows of ``values`` that share an owner; ``owners`` is sorted ascending."""
-    total = np.zeros((n_owners,) + values.shape[1:], values.dtype)
-    unique, starts = np.unique(owners, return_index=True)
-    total[unique] = np.add.reduceat(values, starts, axis=0)
-    return total
-
-
 def expanded_rows(n_samples, copies, batch_size, progress=False, desc=None):
     """Slices over ``n_samples * copies`` rows (sample-major), at most ``batch_size`` rows each."""
     return row_slices(n_samples * copies, rows_per_call(batch_size, n_samples), progress, desc)
+
+
+class Block(NamedTuple):
+    """A block of the grid of ``copies`` points per sample: the samples ``samples`` times the
+    copies ``copies`` (two slices), its points folded sample-major into rows."""
+
+    samples: slice
+    copies: slice
+
+    def weights(self, ys):
+        """The target weights of the block's rows: each sample's ``ys`` row once per copy."""
+        return np.repeat(ys[self.samples], self.copies.stop - self.copies.start, axis=0)
+
+    def sums(self, values):
+        """Per-sample sums over the copies of ``values``, one row per point of the block."""
+        return values.reshape((self.samples.stop - self.samples.start, -1) + values.shape[1:]).sum(axis=1)
+
+
+def copy_blocks(n_samples, copies, batch_size, progress=False, desc=None):
+    """The grid of ``copies`` points per sample cut into :class:`Block`s of at most
+    ``rows_per_call(batch_size, n_samples)`` points: whole samples when one call holds all
+    copies of a sample, else runs of one sample's copies.
+
+    A block's points are built by broadcasting a slice of the samples against a slice of
+    per-copy arrays, ``(samples, copies, ...)``, with no gathers, and folded into rows."""
+    rows = rows_per_call(batch_size, n_samples)
+    if rows >= copies:
+        per_call = rows // copies
+        blocks = [Block(slice(i, min(i + per_call, n_samples)), slice(0, copies)) for i in range(0, n_samples, per_call)]
+    else:
+        blocks = [Block(slice(i, i + 1), slice(c, min(c + rows, copies))) for i in range(n_samples) for c in range(0, copies, rows)]
+    return tqdm(blocks, desc=desc, unit="batch", leave=False) if progress else blocks
+
+
+def fold(block):
+    """A ``(samples, copies, ...)`` array of points as ``(samples · copies, ...)`` rows."""
+    return block.reshape((-1,) + block.shape[2:])
+
+
+def per_copy(values, ndim):
+    """One value per copy, shaped to broadcast over a ``(samples, copies, ...)`` array of rank ``ndim``."""
+    return values.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def per_sample(values, ndim):
+    """One value per sample, shaped to broadcast over a ``(samples, copies, ...)`` array of rank ``ndim``."""
+    return values.reshape((-1, 1) + (1,) * (ndim - 2))

@@ -1,19 +1,23 @@
 """Expected gradients (Erion et al., Nature Machine Intelligence 2021), as shap's GradientExplainer.
 
-For each of ``samples`` draws per input: a background row ``r`` and ``t ~ U(0, 1)``,
-the point ``r + t·(x̃ − r)`` with ``x̃ = x + N(0, local_smoothing²)``; the
-attribution is the mean of ``∂ΣT·ys/∂x`` at those points times ``(x − r)``. It
-estimates integrated gradients averaged over the background, so the sums
-approach ``T(x) − mean_r T(r)`` as ``samples`` grows.
+For each of ``samples`` draws: a background row ``r`` and ``t ~ U(0, 1)``, the
+point ``r + t·(x̃ − r)`` with ``x̃ = x + N(0, local_smoothing²)``; the attribution
+is the mean of ``∂ΣT·ys/∂x`` at those points times ``(x − r)``. It estimates
+integrated gradients averaged over the background, so the sums approach
+``T(x) − mean_r T(r)`` as ``samples`` grows.
 
+The draws are made once per run and shared by every sample (common random
+numbers): each sample's estimate is distributed exactly as with draws of its own,
+a sample's attributions do not depend on the other samples of the run, and
+differences between samples are not blurred by independent draws. They come
+from generators derived from ``seed``, so results do not depend on ``batch_size``.
 The points of all samples are folded into the batch dimension and streamed in
-chunks of ``batch_size`` rows. Every random stream (rows, ``t``, noise) has its own
-generator derived from ``seed``, so results do not depend on ``batch_size``.
+blocks of at most ``batch_size`` rows.
 """
 import numpy as np
 
 from ..validation import non_negative_float, positive_int, random_generator
-from .base import GradientMethod, expanded_rows, sum_rows_by_owner
+from .base import GradientMethod, copy_blocks, fold, per_copy
 from .references import check_background
 
 
@@ -34,29 +38,32 @@ class ExpectedGradients(GradientMethod):
         self.progress = progress
 
     def check(self, xs):
-        self._background = check_background(self.background, xs)
-        self._rows, self._times, self._noise = spawn_generators(self.seed, 3)
+        background = check_background(self.background, xs)
+        self._rows, self._times, noise = spawn_generators(self.seed, 3)
+        self._background_rows = len(background[0])
+        ref, self._t = self.draws(self.samples)
+        self._starts = [b[ref] for b in background]
+        self._noise = [
+            self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None
+            for r in self._starts
+        ]
 
-    def draws(self, rows):
-        """For ``rows`` points: the background row index and the position ``t`` on the segment."""
-        return self._rows.integers(len(self._background[0]), size=rows), self._times.random(rows, np.float32)
+    def draws(self, count):
+        """``count`` draws: the background row index and the position ``t`` on the segment."""
+        return self._rows.integers(self._background_rows, size=count), self._times.random(count, np.float32)
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        n = len(ys)
         totals = [np.zeros_like(x) for x in xs]
-        for rows in expanded_rows(n, self.samples, batch_size, self.progress, self.name):
-            owner = np.arange(rows.start, rows.stop) // self.samples
-            ref, t = self.draws(len(owner))
+        for block in copy_blocks(len(ys), self.samples, batch_size, self.progress, self.name):
             points, deltas = [], []
-            for x, b in zip(xs, self._background):
-                start = b[ref]
-                delta = x[owner] - start
-                path = delta
-                if self.local_smoothing:
-                    path = delta + self.local_smoothing * self._noise.standard_normal(delta.shape, np.float32)
-                points.append(start + t.reshape((-1,) + (1,) * (x.ndim - 1)) * path)
-                deltas.append(delta)
-            grads = model.gradients(points, ys[owner])
-            for total, g, d in zip(totals, grads, deltas):
-                total += sum_rows_by_owner(g * d, owner, n)
+            t = self._t[block.copies]
+            for x, r, noise in zip(xs, self._starts, self._noise):
+                start = r[block.copies]
+                delta = x[block.samples, None] - start
+                point = (delta if noise is None else delta + noise[block.copies]) * per_copy(t, delta.ndim)
+                point += start
+                points.append(fold(point))
+                deltas.append(fold(delta))
+            for total, g, delta in zip(totals, model.gradients(points, block.weights(ys)), deltas):
+                total[block.samples] += block.sums(np.multiply(g, delta, out=delta))
         return [t / self.samples for t in totals]

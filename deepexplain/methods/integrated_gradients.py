@@ -2,12 +2,12 @@
 
 ``(x − x̄) ⊙ ∫₀¹ ∂T(x̄ + α(x − x̄))/∂x dα``, by the midpoint rule over ``steps``
 points. The points of all samples are folded into the batch dimension and
-streamed through the model in chunks of ``batch_size`` rows.
+streamed through the model in blocks of at most ``batch_size`` rows.
 """
 import numpy as np
 
 from ..validation import positive_int
-from .base import GradientMethod, check_baseline, expanded_rows, sum_rows_by_owner
+from .base import GradientMethod, check_baseline, copy_blocks, fold, per_copy
 
 
 def midpoint_alphas(step, steps):
@@ -29,17 +29,14 @@ class IntegratedGradients(GradientMethod):
         self._baselines = check_baseline(self.baseline, xs)
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        n = len(ys)
+        alphas = midpoint_alphas(np.arange(self.steps), self.steps)
         totals = [np.zeros_like(x) for x in xs]
-        for rows in expanded_rows(n, self.steps, batch_size, self.progress, self.name):
-            index = np.arange(rows.start, rows.stop)
-            owner, alpha = index // self.steps, midpoint_alphas(index % self.steps, self.steps)
-            points = [b + _expand(alpha, x.ndim) * (x[owner] - b) for x, b in zip(xs, self._baselines)]
-            grads = model.gradients(points, ys[owner])
-            for total, g in zip(totals, grads):
-                total += sum_rows_by_owner(g, owner, n)
+        for block in copy_blocks(len(ys), self.steps, batch_size, self.progress, self.name):
+            points = []
+            for x, b in zip(xs, self._baselines):
+                point = (x[block.samples, None] - b) * per_copy(alphas[block.copies], x.ndim + 1)
+                point += b
+                points.append(fold(point))
+            for total, g in zip(totals, model.gradients(points, block.weights(ys))):
+                total[block.samples] += block.sums(g)
         return [t * (x - b) / self.steps for t, x, b in zip(totals, xs, self._baselines)]
-
-
-def _expand(values, ndim):
-    return values.reshape((-1,) + (1,) * (ndim - 1))

@@ -1,19 +1,23 @@
 """SmoothGrad (Smilkov et al., 2017) and its squared and variance variants.
 
 The saliency map ``|∂ΣT·ys/∂x|`` averaged over ``samples`` noisy copies
-``x + N(0, σ²)``, ``σ = noise_level · (max x − min x)`` (the range of each
-sample). ``squared=True`` averages ``(∂ΣT·ys/∂x)²`` instead (SmoothGrad-Squared,
-Hooker et al., NeurIPS 2019); ``variance=True`` gives the variance of the
-gradient over the copies (VarGrad, Adebayo et al., 2018). With zero noise,
-SmoothGrad equals ``saliency``.
+``x + σ·z``, ``z ~ N(0, I)``, ``σ = noise_level · (max x − min x)`` (the range of
+each sample). ``squared=True`` averages ``(∂ΣT·ys/∂x)²`` instead
+(SmoothGrad-Squared, Hooker et al., NeurIPS 2019); ``variance=True`` gives the
+variance of the gradient over the copies (VarGrad, Adebayo et al., 2018). With
+zero noise, SmoothGrad equals ``saliency``.
 
-The copies of all samples are folded into the batch dimension and streamed in
-chunks of ``batch_size`` rows.
+The ``samples`` noise draws ``z`` are made once per run and shared by every
+sample, each scaled by its own ``σ`` (common random numbers): each sample's
+estimate is distributed exactly as with noise of its own, a sample's map does not
+depend on the other samples of the run, and the draws cost ``samples`` times the
+size of one sample instead of ``n`` times that. The copies of all samples are
+folded into the batch dimension and streamed in blocks of at most ``batch_size`` rows.
 """
 import numpy as np
 
 from ..validation import non_negative_float, positive_int, random_generator
-from .base import GradientMethod, expanded_rows, sum_rows_by_owner
+from .base import GradientMethod, copy_blocks, fold, per_sample
 from .expected_gradients import spawn_generators
 
 
@@ -34,23 +38,24 @@ class SmoothGrad(GradientMethod):
         self.progress = progress
 
     def check(self, xs):
-        self._noise = spawn_generators(self.seed, len(xs))
+        generators = spawn_generators(self.seed, len(xs))
+        self._noise = [rng.standard_normal((self.samples,) + x.shape[1:], np.float32) for x, rng in zip(xs, generators)]
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        n = len(ys)
         sigmas = [self.noise_level * _ranges(x) for x in xs]
         first = [np.zeros(x.shape, np.float64) for x in xs]
         second = [np.zeros(x.shape, np.float64) for x in xs]
-        for rows in expanded_rows(n, self.samples, batch_size, self.progress, self.name):
-            owner = np.arange(rows.start, rows.stop) // self.samples
-            noisy = [
-                x[owner] + s[owner] * rng.standard_normal((len(owner),) + x.shape[1:], np.float32)
-                for x, s, rng in zip(xs, sigmas, self._noise)
-            ]
-            for f, q, g in zip(first, second, model.gradients(noisy, ys[owner])):
-                f += sum_rows_by_owner(g if self.variance else np.abs(g), owner, n)
+        for block in copy_blocks(len(ys), self.samples, batch_size, self.progress, self.name):
+            noisy = []
+            for x, s, z in zip(xs, sigmas, self._noise):
+                points = z[None, block.copies] * per_sample(s[block.samples], x.ndim + 1)
+                points += x[block.samples, None]
+                noisy.append(fold(points))
+            for f, q, g in zip(first, second, model.gradients(noisy, block.weights(ys))):
                 if self.squared or self.variance:
-                    q += sum_rows_by_owner(np.square(g, dtype=np.float64), owner, n)
+                    q[block.samples] += block.sums(np.square(g, dtype=np.float64))
+                if not self.squared:
+                    f[block.samples] += block.sums(g if self.variance else np.abs(g))
         if self.variance:
             return [np.maximum(q / self.samples - np.square(f / self.samples), 0).astype(np.float32) for f, q in zip(first, second)]
         totals = second if self.squared else first
@@ -58,6 +63,6 @@ class SmoothGrad(GradientMethod):
 
 
 def _ranges(x):
-    """Each sample's ``max − min``, shaped to broadcast over the sample."""
+    """Each sample's ``max − min``."""
     flat = x.reshape(len(x), -1)
-    return (flat.max(axis=1) - flat.min(axis=1)).reshape((-1,) + (1,) * (x.ndim - 1))
+    return flat.max(axis=1) - flat.min(axis=1)

@@ -33,14 +33,25 @@ def test_linear_model_is_exact_in_expectation(style):
     np.testing.assert_allclose(result, w[:, 0] * (ROWS - BACKGROUND[0]), rtol=1e-5, atol=1e-6)
 
 
-def test_seeds_repeat_and_batch_size_does_not_matter(style):
+@pytest.mark.parametrize("batch_size", [7, 70])  # runs of one sample's copies; two whole samples per call
+def test_seeds_repeat_and_batch_size_does_not_matter(style, batch_size):
     model = max_mlp()
     params = dict(background=BACKGROUND, samples=30, seed=11, local_smoothing=0.1)
     first = style.explain("expected_gradients", model, ROWS, **params)
-    chunked = style.explain("expected_gradients", model, ROWS, batch_size=7, **params)
+    chunked = style.explain("expected_gradients", model, ROWS, batch_size=batch_size, **params)
     other = style.explain("expected_gradients", model, ROWS, **dict(params, seed=12))
     np.testing.assert_allclose(chunked, first, rtol=1e-5, atol=1e-6)
     assert not np.allclose(other, first)
+
+
+def test_a_sample_does_not_depend_on_the_others(style):
+    # The draws are shared by the samples of a run, so explaining a row alone gives its
+    # attributions from the batch.
+    model = max_mlp()
+    params = dict(background=BACKGROUND, samples=30, seed=11, local_smoothing=0.1)
+    together = style.explain("expected_gradients", model, ROWS, **params)
+    alone = np.concatenate([style.explain("expected_gradients", model, ROWS[i:i + 1], **params) for i in (1, 4)])
+    np.testing.assert_allclose(alone, together[[1, 4]], rtol=1e-5, atol=1e-6)
 
 
 def test_approaches_completeness(style):

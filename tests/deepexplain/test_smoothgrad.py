@@ -45,12 +45,22 @@ def test_noise_changes_a_relu_net_and_variance_is_the_spread(style):
     assert np.all(variance >= 0)
 
 
-def test_seeds_repeat_and_batch_size_does_not_matter(style):
+@pytest.mark.parametrize("batch_size", [9, 60])  # runs of one sample's copies; two whole samples per call
+def test_seeds_repeat_and_batch_size_does_not_matter(style, batch_size):
     model = max_mlp()
     first = style.explain("smoothgrad", model, ROWS, samples=25, seed=4)
-    chunked = style.explain("smoothgrad", model, ROWS, samples=25, seed=4, batch_size=9)
+    chunked = style.explain("smoothgrad", model, ROWS, samples=25, seed=4, batch_size=batch_size)
     np.testing.assert_allclose(chunked, first, rtol=1e-5, atol=1e-7)
     assert not np.allclose(style.explain("smoothgrad", model, ROWS, samples=25, seed=5), first)
+
+
+def test_a_sample_does_not_depend_on_the_others(style):
+    # The noise draws are shared by the samples of a run, so explaining a row alone gives its
+    # map from the batch.
+    model = max_mlp()
+    together = style.explain("smoothgrad", model, ROWS, samples=25, seed=4, squared=True)
+    alone = np.concatenate([style.explain("smoothgrad", model, ROWS[i:i + 1], samples=25, seed=4, squared=True) for i in (0, 3, 5)])
+    np.testing.assert_allclose(alone, together[[0, 3, 5]], rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.session
