@@ -25,15 +25,9 @@ def pad_rows(array, rows):
     return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], array.dtype)])
 
 
-def fit_fixed_batch(batch_size, fixed_rows, extra_rows, method):
-    """The samples per call when the model takes exactly ``fixed_rows`` rows per call (a
-    placeholder of fixed batch size) and ``method`` adds ``extra_rows`` rows to each call."""
+def fit_fixed_batch(batch_size, fixed_rows):
+    """The rows per call when the model takes exactly ``fixed_rows`` rows per call (a
+    placeholder of fixed batch size): ``batch_size`` if smaller, else ``fixed_rows``."""
     if fixed_rows is None:
         return batch_size
-    room = fixed_rows - extra_rows
-    if room < 1:
-        raise ValueError(
-            f"X: its fixed batch size {fixed_rows} leaves no room for the {extra_rows} reference row(s) "
-            f"{method} adds to every call; declare X with batch size None or at least {extra_rows + 1}"
-        )
-    return min(batch_size, room) if batch_size else room
+    return min(batch_size, fixed_rows) if batch_size else fixed_rows

@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from .batching import pad_rows
-from .overrides import active_rule, audit
+from .batching import pad_rows, row_slices
+from .overrides import active_rule, audit, ruled_ops
 from .targets import BLACK_BOX_METHODS, static_shape
 
 DISCONNECTED = (
@@ -108,6 +108,8 @@ class CompiledModel(_Calls):
         self.signature = list(signature)
         self.max_rows = target.fixed_batch
         self._run = None
+        self._reference_ops = None  # the op types whose reference activations are held, in order
+        self._reference_activations = None
 
     def _output(self, inputs):
         output = as_float_output(self.label, tf.convert_to_tensor(self.target(inputs)), self.method.needs_gradients)
@@ -123,12 +125,36 @@ class CompiledModel(_Calls):
         output = self._output(inputs)
         if self.method.rule is not None:
             self._warn_unmodified(inputs, output)
+        if self._reference_activations is not None:
+            self._bind_references(inputs, output)
         with active_rule(self.method.rule):
             grads = tf.gradients(tf.reduce_sum(_weighted(output, weights)), inputs)
         for index, grad in enumerate(grads):
             if grad is None:
                 raise ValueError(DISCONNECTED.format(index=index))
         return grads
+
+    def _build_activations(self, *inputs):
+        """The inputs and outputs of the ops the method's rule replaces (see ``ruled_ops``).
+
+        Each is fetched through an identity: a session's graph optimiser may otherwise fuse
+        the op that makes a fetched tensor into its consumer (FusedBatchNormV3 into LeakyRelu)
+        and then fail to find the tensor."""
+        inputs = list(inputs)
+        ops = ruled_ops(inputs, self._output(inputs), self.method.rule)
+        self._reference_ops = [op.type for op in ops]
+        return [tf.identity(t) for op in ops for t in (op.inputs[0], op.outputs[0])]
+
+    def _bind_references(self, inputs, output):
+        """Give the method's rule the reference activations of the ops it replaces."""
+        ops = ruled_ops(inputs, output, self.method.rule)
+        if [op.type for op in ops] != self._reference_ops:
+            raise RuntimeError(
+                f"{self.method.name}: the model built other ops for the reference rows ({self._reference_ops}) than "
+                f"for the samples ({[op.type for op in ops]})"
+            )
+        arrays = self._reference_activations
+        self.method.bind(ops, list(zip(arrays[::2], arrays[1::2])), self.runtime.constant)
 
     def _build_outputs(self, *tensors):
         inputs, weights = list(tensors[:-1]), tensors[-1]
@@ -153,25 +179,38 @@ class CompiledModel(_Calls):
             )
 
     def compile(self):
-        """Build the one function the method needs (gradients or outputs); sets ``output_shape``."""
+        """Build the one function the method needs (gradients or outputs); sets ``output_shape``.
+
+        A method with reference rows (``reference_inputs``) first has their activations
+        computed, by a forward pass through a function of their own."""
         build = self._build_gradients if self.method.needs_gradients else self._build_outputs
+        references = getattr(self.method, "reference_inputs", None)
+        if references is not None:
+            fetch = self.runtime.compile(self._build_activations, self.signature)
+            self._reference_activations = self._in_calls(fetch, references())
         weights = tf.TensorSpec(None, tf.float32, name="target_weights")
         self._run = self.runtime.compile(build, self.signature + [weights])
 
+    def _in_calls(self, run, arrays):
+        """``run`` on ``arrays``; with inputs of fixed batch size, in calls of exactly ``max_rows``
+        rows (the last padded at the end with zero rows, whose results are dropped)."""
+        if self.max_rows is None:
+            return run(*arrays)
+        parts = []
+        for rows in row_slices(len(arrays[0]), self.max_rows):
+            results = run(*[pad_rows(a[rows], self.max_rows) for a in arrays])
+            parts.append([np.asarray(r)[: rows.stop - rows.start] for r in results])
+        return parts[0] if len(parts) == 1 else [np.concatenate(p) for p in zip(*parts)]
+
     def _call(self, inputs, weights):
-        n = len(weights)
-        if self.max_rows is not None and n != self.max_rows:
-            if n > self.max_rows:
-                raise RuntimeError(f"{self.method.name} passed {n} rows to a model fed {self.max_rows} at a time")
-            inputs, weights = [pad_rows(x, self.max_rows) for x in inputs], pad_rows(weights, self.max_rows)
         try:
-            results = self._run(*inputs, weights)
+            results = self._in_calls(self._run, inputs + [weights])
         except tf.errors.InvalidArgumentError as error:
             if ROWS_CHECK not in error.message:
                 raise
             got = "an output with another number of rows (or none)"
             raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(weights)} rows")) from None
-        return self._checked(results, n)
+        return self._checked(results, len(weights))
 
     def gradients(self, inputs, weights):
         return self._call(inputs, weights)

@@ -48,7 +48,7 @@ class Explainer:
         self.method.check(xs_list)
         model = self._compiled(xs_list)
         ys = self._weights(ys, n, model.output_shape)
-        batch_size = fit_fixed_batch(batch_size, model.max_rows, self.method.extra_rows, self.method.name)
+        batch_size = fit_fixed_batch(batch_size, model.max_rows)
         model.nonfinite = 0
         result = self.method.attribute(model, xs_list, ys, batch_size)
         if model.nonfinite:

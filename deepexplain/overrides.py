@@ -231,6 +231,19 @@ def _stamped(op):
         return False
 
 
+def ruled_ops(inputs, output, rule):
+    """The stamped ops on the paths from ``inputs`` to ``output`` whose gradient ``rule``
+    replaces (the nonlinearities, and the reductions when it covers them), inputs first.
+
+    The order depends only on the graph's structure, so two graphs built by the same code
+    (one model traced twice) list corresponding ops at the same positions."""
+    reductions = getattr(rule, "covers_reductions", False)
+    return [
+        op for op, dep in input_dependence(inputs, output).items()
+        if dep and _stamped(op) and (op.type in NONLINEARITIES or (reductions and op.type in REDUCTIONS))
+    ]
+
+
 def audit(inputs, output, rule=None):
     """What on the path from ``inputs`` to ``output`` the modified chain rule will not see.
 

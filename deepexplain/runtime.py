@@ -6,7 +6,8 @@ on NumPy arrays as often as needed:
     run = runtime.compile(build, signature)
     outputs = run(*arrays)
 
-``build(*tensors)`` returns a tensor or a (nested) list/tuple/dict of tensors.
+``build(*tensors)`` returns a tensor or a (nested) list/tuple/dict of tensors; it may
+call ``runtime.constant(array)`` for a tensor holding a fixed array.
 ``signature`` lists a ``tf.TensorSpec`` for each argument (the batch dimension is
 usually ``None``); a graph runtime also accepts existing graph tensors there,
 which are then fed directly (the user's own input placeholders).
@@ -52,6 +53,16 @@ class GraphRuntime:
 
         return run
 
+    def constant(self, array):
+        """A tensor of the graph holding ``array``, for ``build``: a variable outside every
+        collection (the user's initialisers and savers do not see it), set once by a feed, so
+        that the array is not written into the graph definition."""
+        with self.graph.as_default():
+            value = tf.compat.v1.placeholder(array.dtype, array.shape)
+            variable = tf.compat.v1.Variable(value, trainable=False, collections=[])
+            self.session.run(variable.initializer, {value: array})
+        return variable.value()
+
 
 class EagerRuntime:
     """Compiles with ``tf.function`` into one concrete function; runs it eagerly.
@@ -82,6 +93,13 @@ class EagerRuntime:
             return tf.nest.map_structure(np.asarray, concrete(*tensors))
 
         return run
+
+    @staticmethod
+    def constant(array):
+        """A tensor holding ``array``, for ``build``: an eager tensor, which the traced function
+        captures by reference (the array is not copied into the function's definition)."""
+        with tf.init_scope():
+            return tf.constant(array)
 
 
 def default_runtime(session=None, graph=None, jit_compile=False):

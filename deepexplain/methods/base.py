@@ -15,18 +15,11 @@ from ..validation import as_float_array
 
 
 class AttributionMethod:
-    """Base class: ``name`` is the registry key, ``rule`` the nonlinearity gradient rule (None: plain).
-
-    ``extra_rows`` is the number of rows the method adds to each model call beyond the
-    samples it explains (DeepLIFT's reference row, say); they must come FIRST in the
-    call (rows ``[0:extra_rows]``), since calls to a model of fixed batch size are padded
-    at the end. The chunk planner keeps ``samples + extra_rows`` within that size.
-    """
+    """Base class: ``name`` is the registry key, ``rule`` the nonlinearity gradient rule (None: plain)."""
 
     name = None
     rule = None
     needs_gradients = True
-    extra_rows = 0
 
     def check(self, xs):
         """Validate method parameters against the data (shapes of baselines, windows, ...)."""

@@ -5,12 +5,12 @@ background set, averaged.
 against the reference ``r`` (Rescale for nonlinearities, the max rule for
 max-pooling and Max/Min). The attributions sum to ``T(x) − mean_r T(r)``.
 
-Every model call holds the ``R`` background rows first, then ``k`` samples each
-repeated ``R`` times: row ``R + jR + r`` pairs sample ``j`` with background row
-``r`` (the rule compares row ``i`` with row ``i mod R``). The pairs of all samples
-are thus streamed ``k`` samples at a time, ``(k + 1)·R`` rows per call, within
-``batch_size``. With more than ``max_background`` rows, a random subset (drawn
-with ``seed``) is used.
+The background's activations are computed once (see :mod:`.deeplift`); every
+model call holds ``k`` samples each repeated ``R`` times, row ``jR + r`` pairing sample
+``j`` with background row ``r`` (the rule compares row ``i`` with reference row
+``i mod R``). The pairs of all samples are thus streamed ``k`` samples at a time,
+``k·R`` rows per call, within ``batch_size``. With more than ``max_background`` rows,
+a random subset (drawn with ``seed`` on the first run) is used.
 """
 import numpy as np
 
@@ -31,27 +31,29 @@ class DeepShap(ReferenceRule):
         self._background = None
 
     def check(self, xs):
-        self._background = check_background(self.background, xs, self.max_background, random_generator("seed", self.seed))
+        if self._background is None:  # drawn once: the compiled function holds its activations
+            self._background = check_background(self.background, xs, self.max_background, random_generator("seed", self.seed))
         self.references = len(self._background[0])
+
+    def reference_inputs(self):
+        return self._background
 
     def samples_per_chunk(self, batch_size, n_samples):
         refs = self.references
-        rows = batch_size if batch_size else max(rows_per_call(None, n_samples), 2 * refs)
-        if rows < 2 * refs:
+        rows = batch_size if batch_size else max(rows_per_call(None, n_samples), refs)
+        if rows < refs:
             raise ValueError(
-                f"batch_size: deepshap puts its {refs} background rows and the {refs} pairs of at least one "
-                f"sample in every model call, so expected at least {2 * refs}, got {batch_size}; pass a larger "
-                "batch_size or a smaller max_background"
+                f"batch_size: deepshap puts the {refs} pairs of at least one sample with its background rows in "
+                f"every model call, so expected at least {refs}, got {batch_size}; pass a larger batch_size or a "
+                "smaller max_background"
             )
-        return min(rows // refs - 1, n_samples)
+        return min(rows // refs, n_samples)
 
     def attribute_batch(self, model, xs, ys, batch_size):
         refs, k = self.references, len(ys)
-        inputs = [np.concatenate([b, np.repeat(x, refs, axis=0)]) for x, b in zip(xs, self._background)]
-        weights = np.concatenate([np.zeros((refs,) + ys.shape[1:], ys.dtype), np.repeat(ys, refs, axis=0)])
-        grads = model.gradients(inputs, weights)
+        grads = model.gradients([np.repeat(x, refs, axis=0) for x in xs], np.repeat(ys, refs, axis=0))
         result = []
         for g, x, b in zip(grads, xs, self._background):
-            pairs = g[refs:].reshape((k, refs) + x.shape[1:])
-            result.append(np.mean(pairs * (x[:, None] - b[None]), axis=1, dtype=np.float32))
+            delta = x[:, None] - b[None]
+            result.append(np.mean(np.multiply(g.reshape(delta.shape), delta, out=delta), axis=1, dtype=np.float32))
         return result

@@ -19,36 +19,40 @@ Max-pooling whose windows tile the input (strides equal to the window) routes th
 shares elementwise in one XLA-compiled function, tied winners sharing evenly as
 for Max/Min; other pooling routes them with the op's own gradient kernel.
 
-The reference activations are computed in the same pass: the first ``references``
-rows of every model call are reference rows, and row ``i`` is compared with row
-``i mod references``. DeepLIFT puts its baseline first (one reference row);
-DeepShap puts a block of background rows first. This needs a model whose rows
-are independent (true of inference-mode Keras models) and a free batch dimension.
+The reference activations (the inputs and outputs of every ruled op on the reference
+rows) are computed once, by a forward pass of the reference rows when the explainer is
+compiled, and held by the compiled function; row ``i`` of every model call is compared
+with reference row ``i mod R``. DeepLIFT has one reference row, its
+baseline; DeepShap has its background rows. This needs a model whose rows are
+independent (true of inference-mode Keras models).
 """
 import numpy as np
 import tensorflow as tf
 
-from ..overrides import Reduction, covers_reductions
+from ..overrides import NONLINEARITIES, Reduction, covers_reductions
 from .base import GradientMethod, check_baseline
 
 _THRESHOLD = 1e-5
 
 
-def reference_rows(t, references):
-    """Each row's reference: row ``i`` of ``t`` is paired with row ``i mod references``."""
-    if references == 1:
-        return t[:1]
-    return tf.gather(t, tf.range(tf.shape(t)[0]) % references)
+def reference_rows(reference, t):
+    """Each row's reference activations: row ``i`` of ``t`` is paired with row ``i mod R`` of
+    the ``R`` rows of ``reference``."""
+    count = reference.shape[0]
+    if count == 1:
+        return reference
+    return tf.gather(reference, tf.range(tf.shape(t)[0]) % count)
 
 
 @tf.function(jit_compile=True, autograph=False)
-def _rescale(z, y, grad, references, forward, kernel, attrs):
-    """``grad · Δy/Δz`` against the reference rows, else the ordinary gradient ``kernel``;
-    fused into one kernel by XLA. With ``y`` None, ``y = forward(z)`` is recomputed."""
+def _rescale(z, y, grad, z_ref, y_ref, forward, kernel, attrs):
+    """``grad · Δy/Δz`` against the reference activations, else the ordinary gradient ``kernel``;
+    fused into one kernel by XLA. With ``y`` None, ``y = forward(z)`` and ``y_ref = forward(z_ref)``
+    are recomputed."""
     if y is None:
-        y = forward(z, dict(attrs))
-    dz = z - reference_rows(z, references)
-    secant = tf.math.divide_no_nan(y - reference_rows(y, references), dz)
+        y, y_ref = forward(z, dict(attrs)), forward(z_ref, dict(attrs))
+    dz = z - reference_rows(z_ref, z)
+    secant = tf.math.divide_no_nan(y - reference_rows(y_ref, y), dz)
     return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, kernel(z, y, grad, dict(attrs)))
 
 
@@ -67,7 +71,7 @@ def _tiled_windows(op):
 
 
 @tf.function(jit_compile=True, autograph=False)
-def _tiled_max_rule(x, y, grad, references, ksize):
+def _tiled_max_rule(x, y, grad, x_ref, y_ref, ksize):
     """The max rule on windows that tile ``x``: ``x`` viewed as ``(N, H/k, k, W/k, k, C)`` next to
     the pooled ``y`` as ``(N, H/k, 1, W/k, 1, C)``, so that the routing is elementwise and XLA fuses
     it. Tied winners share evenly (as for Max/Min); rows and columns left over by VALID padding get 0."""
@@ -79,12 +83,13 @@ def _tiled_max_rule(x, y, grad, references, ksize):
     covered = tuple([slice(None)] + [slice(0, p * k) for p, k in zip(pooled, ksize)])
     xw, yw = tf.reshape(x[covered], window_shape), tf.reshape(y, output_shape)
     gw = tf.reshape(grad, output_shape)
+    x_ref = tf.reshape(reference_rows(x_ref, x)[covered], window_shape)
+    y_ref = tf.reshape(reference_rows(y_ref, y), output_shape)
 
     def winners(t, u):
         selected = tf.cast(tf.equal(t, u), t.dtype)
         return selected / tf.reduce_sum(selected, axes, keepdims=True)
 
-    x_ref, y_ref = reference_rows(xw, references), reference_rows(yw, references)
     cross = tf.maximum(yw, y_ref)
     own = winners(xw, yw)
     theirs = winners(x_ref, y_ref) * (gw * (yw - cross))
@@ -94,11 +99,11 @@ def _tiled_max_rule(x, y, grad, references, ksize):
     return tf.pad(result, [[0, 0]] + [[0, n - p * k] for n, p, k in zip(sizes, pooled, ksize)])
 
 
-def _reduction_rule(op, grad, reduction, references):
+def _reduction_rule(op, grad, reduction, x_ref, y_ref):
     """The DeepLIFT rule for max (or min) units, routed by the op's own gradient kernel."""
     x, y = op.inputs[0], op.outputs[0]
-    x_ref = tf.broadcast_to(reference_rows(x, references), tf.shape(x))
-    y_ref = tf.broadcast_to(reference_rows(y, references), tf.shape(y))
+    x_ref = tf.broadcast_to(reference_rows(x_ref, x), tf.shape(x))
+    y_ref = tf.broadcast_to(reference_rows(y_ref, y), tf.shape(y))
     cross = reduction.select(y, y_ref)
     own = reduction.route(op, x, y, grad * (cross - y_ref))
     theirs = reduction.route(op, x_ref, y_ref, grad * (y - cross))
@@ -108,33 +113,42 @@ def _reduction_rule(op, grad, reduction, references):
 
 
 class ReferenceRule(GradientMethod):
-    """Methods that compare every row with a reference row of the same model call.
+    """Methods that compare every row of a model call with reference rows.
 
-    ``references`` is the number of reference rows at the start of every call, fixed
-    when the gradients are built (after ``check``).
+    ``reference_inputs()`` gives the ``R`` reference rows of each input (after ``check``).
+    Before gradients are built, ``bind`` hands the rule the reference activations of the
+    ops it replaces.
     """
 
-    references = 1
+    def reference_inputs(self):
+        raise NotImplementedError
+
+    def bind(self, ops, activations, constant):
+        """Keep, for each op of ``ops``, its reference input and output (``activations``, pairs
+        of arrays of ``R`` rows) as tensors made by ``constant``; the output only where the
+        rule cannot recompute it from the input (rectifiers recompute it)."""
+        self._activations = {}
+        for op, (z, y) in zip(ops, activations):
+            recomputed = op.type in NONLINEARITIES and NONLINEARITIES[op.type].forward is not None
+            self._activations[op] = (constant(z), None if recomputed else constant(y))
 
     @covers_reductions
     def rule(self, op, grad, nonlinearity):
-        # Reference rows have zero target weights, so their upstream gradient is zero and
-        # the rule can run on the whole batch: no slicing, no copies.
+        z_ref, y_ref = self._activations[op]
         if isinstance(nonlinearity, Reduction):
             ksize = _tiled_windows(op)
             if ksize is not None:
-                return _tiled_max_rule(op.inputs[0], op.outputs[0], grad, self.references, ksize)
-            return _reduction_rule(op, grad, nonlinearity, self.references)
+                return _tiled_max_rule(op.inputs[0], op.outputs[0], grad, z_ref, y_ref, ksize)
+            return _reduction_rule(op, grad, nonlinearity, z_ref, y_ref)
         forward = nonlinearity.forward
         return _rescale(
-            op.inputs[0], None if forward else op.outputs[0], grad, self.references, forward, nonlinearity.kernel,
+            op.inputs[0], None if forward else op.outputs[0], grad, z_ref, y_ref, forward, nonlinearity.kernel,
             nonlinearity.attributes(op),
         )
 
 
 class DeepLIFT(ReferenceRule):
     name = "deeplift"
-    extra_rows = 1
 
     def __init__(self, baseline=None):
         self.baseline = baseline
@@ -143,8 +157,9 @@ class DeepLIFT(ReferenceRule):
     def check(self, xs):
         self._baselines = check_baseline(self.baseline, xs)
 
+    def reference_inputs(self):
+        return [b[None] for b in self._baselines]
+
     def attribute_batch(self, model, xs, ys, batch_size):
-        inputs = [np.concatenate([b[None], x]) for x, b in zip(xs, self._baselines)]
-        weights = np.concatenate([np.zeros_like(ys[:1]), ys])
-        grads = model.gradients(inputs, weights)
-        return [g[1:] * (x - b) for g, x, b in zip(grads, xs, self._baselines)]
+        grads = model.gradients(xs, ys)
+        return [g * (x - b) for g, x, b in zip(grads, xs, self._baselines)]

@@ -98,7 +98,7 @@ def test_session_and_eager_agree():
         ({"background": np.full((2, 6), np.nan)}, ValueError, "background: expected finite values"),
         ({"background": ROW_BACKGROUND, "max_background": 0}, ValueError, "max_background: expected a positive integer"),
         ({"background": ROW_BACKGROUND, "seed": -1}, ValueError, "seed: expected None, a non-negative integer"),
-        ({"background": ROW_BACKGROUND, "batch_size": 13}, ValueError, "batch_size: deepshap puts its 7 background rows"),
+        ({"background": ROW_BACKGROUND, "batch_size": 6}, ValueError, "batch_size: deepshap puts the 7 pairs of at least one sample"),
         ({"background": ROW_BACKGROUND, "samples": 3}, TypeError, r"deepshap: unexpected parameters \['samples'\]"),
     ],
 )
@@ -111,8 +111,9 @@ def test_errors(params, error, message):
 
 @pytest.mark.session
 def test_placeholder_of_fixed_batch_size():
-    # Calls to a placeholder of batch size 24 hold 7 background rows and 2 samples x 7 pairs,
-    # padded at the end to 24 rows: the same values as with a free batch dimension.
+    # Calls to a placeholder of batch size 24 hold 3 samples x 7 pairs, padded at the end to
+    # 24 rows, and the background's activations come from one padded call of its own: the
+    # same values as with a free batch dimension.
     import tensorflow as tf
 
     model = max_mlp()
@@ -123,12 +124,50 @@ def test_placeholder_of_fixed_batch_size():
     np.testing.assert_allclose(fixed, free, rtol=1e-5, atol=1e-6)
 
 
-def test_default_calls_hold_a_large_background():
-    # 600 background rows: more than the default 1,024 rows per call can pair twice, so
-    # calls grow to hold the background and one sample's pairs.
-    background = np.random.default_rng(9).normal(size=(600, 6)).astype(np.float32)
+@pytest.mark.session
+@pytest.mark.parametrize("batch", [7, 5])  # exactly one sample's pairs; fewer rows than the background
+def test_calls_hold_no_background_rows(batch):
+    # The background's activations are computed in calls of their own, so a placeholder of 7
+    # rows holds one sample's 7 pairs; one of 5 rows cannot, and says so.
+    import tensorflow as tf
+
     model = max_mlp()
-    result = EagerStyle().explain("deepshap", model, ROWS[:3], background=background, max_background=600)
+    free = GraphStyle().explain("deepshap", model, ROWS[:3], background=ROW_BACKGROUND)
+    with GraphStyle().context() as de:
+        X = tf.compat.v1.placeholder(tf.float32, (batch, 6))
+        if batch < len(ROW_BACKGROUND):
+            with pytest.raises(ValueError, match="batch_size: deepshap puts the 7 pairs of at least one sample"):
+                de.explain("deepshap", model(X), X, ROWS[:3], background=ROW_BACKGROUND)
+            return
+        fixed = de.explain("deepshap", model(X), X, ROWS[:3], background=ROW_BACKGROUND)
+    np.testing.assert_allclose(fixed, free, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.session
+def test_the_graph_keeps_only_the_users_variables():
+    # The reference activations live in variables outside every collection: the user's
+    # initialiser and saver see only the user's variables, and re-initialising changes nothing.
+    import tensorflow as tf
+
+    with GraphStyle().context() as de:
+        X = tf.compat.v1.placeholder(tf.float32, (None, 6))
+        w = tf.compat.v1.Variable(np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32), name="w")
+        T = tf.nn.relu(tf.matmul(X, w))
+        de.session.run(w.initializer)
+        first = de.explain("deepshap", T, X, ROWS, background=ROW_BACKGROUND)
+        assert [v.name for v in tf.compat.v1.global_variables()] == ["w:0"]
+        de.session.run(tf.compat.v1.global_variables_initializer())
+        tf.compat.v1.train.Saver()
+        again = de.explain("deepshap", T, X, ROWS, background=ROW_BACKGROUND)
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+
+
+def test_default_calls_hold_a_large_background():
+    # 1,500 background rows: more than the default 1,024 rows per call, so calls grow to
+    # hold one sample's pairs.
+    background = np.random.default_rng(9).normal(size=(1500, 6)).astype(np.float32)
+    model = max_mlp()
+    result = EagerStyle().explain("deepshap", model, ROWS[:3], background=background, max_background=1500)
     outputs = model_outputs(EagerStyle(), model, ROWS[:3]).sum(axis=1)
     expected = model_outputs(EagerStyle(), model, background).sum(axis=1).mean()
     assert_complete(result, outputs - expected)
