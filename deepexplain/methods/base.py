@@ -4,6 +4,7 @@ A method receives a :class:`~deepexplain.compiled_model.CompiledModel` and
 validated float32 inputs (a list of arrays with a common batch size) and
 returns one attribution array per input. Methods never branch on the runtime.
 """
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..batching import DEFAULT_ROWS, row_slices, rows_per_call
-from ..validation import as_float_array
+from ..validation import as_float_array, random_generator
 
 
 class AttributionMethod:
@@ -98,6 +99,26 @@ def check_baseline(baseline, xs):
             raise ValueError(f"{label}: expected the shape of one sample {shape} (no batch dimension), got {b.shape}")
         arrays.append(b)
     return arrays
+
+
+class SeededDraws:
+    """A method's random draws, made by ``make(generators)`` from ``count`` generators derived
+    from ``seed`` (None, an int or a NumPy Generator): afresh on every run, except that an
+    int seed, which gives the same draws on every run, keeps them for the runs whose
+    ``key`` (the samples' shapes) is the same."""
+
+    def __init__(self, seed):
+        random_generator("seed", seed)
+        self.seed = seed
+        self._kept = None
+
+    def __call__(self, key, count, make):
+        if self._kept is not None and self._kept[0] == key:
+            return self._kept[1]
+        draws = make(*random_generator("seed", self.seed).spawn(count))
+        if isinstance(self.seed, numbers.Integral):
+            self._kept = (key, draws)
+        return draws
 
 
 def expanded_rows(n_samples, copies, batch_size, progress=False, desc=None):

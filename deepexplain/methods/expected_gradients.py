@@ -6,8 +6,8 @@ is the mean of ``∂ΣT·ys/∂x`` at those points times ``(x − r)``. It estim
 integrated gradients averaged over the background, so the sums approach
 ``T(x) − mean_r T(r)`` as ``samples`` grows.
 
-The draws are made once per run and shared by every sample (common random
-numbers): each sample's estimate is distributed exactly as with draws of its own,
+The draws are made once per run (once per explainer for an integer ``seed``, which
+gives the same draws every run) and shared by every sample (common random numbers): each sample's estimate is distributed exactly as with draws of its own,
 a sample's attributions do not depend on the other samples of the run, and
 differences between samples are not blurred by independent draws. They come
 from generators derived from ``seed``, so results do not depend on ``batch_size``.
@@ -16,14 +16,9 @@ blocks of at most ``batch_size`` rows.
 """
 import numpy as np
 
-from ..validation import non_negative_float, positive_int, random_generator
-from .base import GradientMethod, copy_blocks, fold, per_copy
+from ..validation import non_negative_float, positive_int
+from .base import GradientMethod, SeededDraws, copy_blocks, fold, per_copy
 from .references import check_background
-
-
-def spawn_generators(seed, count):
-    """``count`` independent generators derived from ``seed`` (an int, None or a Generator)."""
-    return random_generator("seed", seed).spawn(count)
 
 
 class ExpectedGradients(GradientMethod):
@@ -32,25 +27,26 @@ class ExpectedGradients(GradientMethod):
     def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0, progress=True):
         self.background = background
         self.samples = positive_int("samples", samples)
-        random_generator("seed", seed)
         self.seed = seed
+        self._draws = SeededDraws(seed)
         self.local_smoothing = non_negative_float("local_smoothing", local_smoothing)
         self.progress = progress
 
     def check(self, xs):
         background = check_background(self.background, xs)
-        self._rows, self._times, noise = spawn_generators(self.seed, 3)
-        self._background_rows = len(background[0])
-        ref, self._t = self.draws(self.samples)
-        self._starts = [b[ref] for b in background]
-        self._noise = [
-            self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None
-            for r in self._starts
-        ]
+        self._starts, self._noise, self._t = self._draws([x.shape[1:] for x in xs], 3, lambda *g: self._draw(background, *g))
 
-    def draws(self, count):
-        """``count`` draws: the background row index and the position ``t`` on the segment."""
-        return self._rows.integers(self._background_rows, size=count), self._times.random(count, np.float32)
+    def _draw(self, background, rows, times, noise):
+        """The segments' starts and ``t``, and the local smoothing noise, of every draw."""
+        ref, t = self.draws(rows, times, len(background[0]))
+        starts = [b[ref] for b in background]
+        noises = [self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None for r in starts]
+        return starts, noises, t
+
+    def draws(self, rows, times, background_rows):
+        """``samples`` draws with the generators ``rows`` and ``times``: the background row index and
+        the position ``t`` on the segment."""
+        return rows.integers(background_rows, size=self.samples), times.random(self.samples, np.float32)
 
     def attribute_batch(self, model, xs, ys, batch_size):
         totals = [np.zeros_like(x) for x in xs]

@@ -7,7 +7,8 @@ each sample). ``squared=True`` averages ``(∂ΣT·ys/∂x)²`` instead
 variance of the gradient over the copies (VarGrad, Adebayo et al., 2018). With
 zero noise, SmoothGrad equals ``saliency``.
 
-The ``samples`` noise draws ``z`` are made once per run and shared by every
+The ``samples`` noise draws ``z`` are made once per run (once per explainer for an
+integer ``seed``, which gives the same draws every run) and shared by every
 sample, each scaled by its own ``σ`` (common random numbers): each sample's
 estimate is distributed exactly as with noise of its own, a sample's map does not
 depend on the other samples of the run, and the draws cost ``samples`` times the
@@ -16,9 +17,8 @@ folded into the batch dimension and streamed in blocks of at most ``batch_size``
 """
 import numpy as np
 
-from ..validation import non_negative_float, positive_int, random_generator
-from .base import GradientMethod, copy_blocks, fold, per_sample
-from .expected_gradients import spawn_generators
+from ..validation import non_negative_float, positive_int
+from .base import GradientMethod, SeededDraws, copy_blocks, fold, per_sample
 
 
 class SmoothGrad(GradientMethod):
@@ -27,8 +27,8 @@ class SmoothGrad(GradientMethod):
     def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False, progress=True):
         self.samples = positive_int("samples", samples)
         self.noise_level = non_negative_float("noise_level", noise_level)
-        random_generator("seed", seed)
         self.seed = seed
+        self._draws = SeededDraws(seed)
         for name, value in (("squared", squared), ("variance", variance)):
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{name}: expected True or False, got {value!r}")
@@ -38,8 +38,8 @@ class SmoothGrad(GradientMethod):
         self.progress = progress
 
     def check(self, xs):
-        generators = spawn_generators(self.seed, len(xs))
-        self._noise = [rng.standard_normal((self.samples,) + x.shape[1:], np.float32) for x, rng in zip(xs, generators)]
+        shapes = [(self.samples,) + x.shape[1:] for x in xs]
+        self._noise = self._draws(shapes, len(xs), lambda *g: [rng.standard_normal(s, np.float32) for s, rng in zip(shapes, g)])
 
     def attribute_batch(self, model, xs, ys, batch_size):
         sigmas = [self.noise_level * _ranges(x) for x in xs]
@@ -51,11 +51,11 @@ class SmoothGrad(GradientMethod):
                 points = z[None, block.copies] * per_sample(s[block.samples], x.ndim + 1)
                 points += x[block.samples, None]
                 noisy.append(fold(points))
-            for f, q, g in zip(first, second, model.gradients(noisy, block.weights(ys))):
+            for f, q, g, points in zip(first, second, model.gradients(noisy, block.weights(ys)), noisy):
                 if self.squared or self.variance:
                     q[block.samples] += block.sums(np.square(g, dtype=np.float64))
-                if not self.squared:
-                    f[block.samples] += block.sums(g if self.variance else np.abs(g))
+                if not self.squared:  # |g| written over the points, which are no longer needed
+                    f[block.samples] += block.sums(g if self.variance else np.abs(g, out=points))
         if self.variance:
             return [np.maximum(q / self.samples - np.square(f / self.samples), 0).astype(np.float32) for f, q in zip(first, second)]
         totals = second if self.squared else first

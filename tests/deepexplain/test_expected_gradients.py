@@ -16,7 +16,7 @@ def test_on_one_row_at_the_grid_equals_intgrad(style, monkeypatch):
     grid = np.tile((np.arange(steps, dtype=np.float32) + 0.5) / steps, len(ROWS))  # intgrad's midpoint rule
     drawn = iter([grid])
     # All draws on the one background row, t on the midpoint grid of integrated gradients.
-    monkeypatch.setattr(ExpectedGradients, "draws", lambda self, rows: (np.zeros(rows, int), next(drawn)[:rows]))
+    monkeypatch.setattr(ExpectedGradients, "draws", lambda self, rows, times, m: (np.zeros(self.samples, int), next(drawn)[:self.samples]))
     model = max_mlp()
     expected = style.explain("intgrad", model, ROWS, steps=steps, baseline=BACKGROUND[0])
     result = style.explain("expected_gradients", model, ROWS, background=BACKGROUND[:1], samples=steps)

@@ -54,6 +54,18 @@ def test_seeds_repeat_and_batch_size_does_not_matter(style, batch_size):
     assert not np.allclose(style.explain("smoothgrad", model, ROWS, samples=25, seed=5), first)
 
 
+def test_an_explainer_repeats_its_draws_only_for_an_integer_seed():
+    import deepexplain
+
+    model = max_mlp()
+    seeded = deepexplain.get_explainer("smoothgrad", model, samples=10, seed=4, progress=False)
+    np.testing.assert_array_equal(seeded.run(ROWS), seeded.run(ROWS))
+    fresh = deepexplain.get_explainer("smoothgrad", model, samples=10, progress=False)
+    assert not np.allclose(fresh.run(ROWS), fresh.run(ROWS))
+    stream = deepexplain.get_explainer("smoothgrad", model, samples=10, seed=np.random.default_rng(4), progress=False)
+    assert not np.allclose(stream.run(ROWS), stream.run(ROWS))
+
+
 def test_a_sample_does_not_depend_on_the_others(style):
     # The noise draws are shared by the samples of a run, so explaining a row alone gives its
     # map from the batch.
