@@ -147,6 +147,11 @@ RECTIFIERS = frozenset({"Relu", "Relu6", "LeakyRelu", "Elu", "Selu"})
 
 _MULTIPLICATIVE = frozenset({"Mul", "RealDiv", "Div", "DivNoNan", "BatchMatMulV2", "BatchMatMulV3", "Einsum"})
 
+_NESTED = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase", "PartitionedCall",
+                     "StatefulPartitionedCall"})
+"""Op types that run a function of their own (loops, conditionals, nested ``tf.function`` calls):
+the nonlinearities inside them keep their plain gradients."""
+
 _active_rule = contextvars.ContextVar("deepexplain_active_rule", default=None)
 
 
@@ -266,4 +271,6 @@ def audit(inputs, output, rule=None):
             unsupported.add(op.type)
         elif op.type in _MULTIPLICATIVE and sum(depends.get(t.op, False) for t in op.inputs) > 1:
             unsupported.add(f"{op.type} (of two input-dependent tensors)")
+        elif op.type in _NESTED:
+            unsupported.add(f"{op.type} (a loop, conditional or nested function: the nonlinearities inside it)")
     return sorted(unstamped), sorted(unsupported)

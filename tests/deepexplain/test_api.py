@@ -184,6 +184,17 @@ def test_unsupported_nonlinearities_are_named():
         deepexplain.explain("deeplift", model, XS)
 
 
+def test_loops_and_nested_functions_are_named():
+    # The nonlinearities inside a recurrent layer's loop or a nested tf.function keep their plain
+    # gradients; the warning says so instead of a silently incomplete DeepLIFT.
+    rnn = with_fixed_weights(keras.Sequential([keras.Input((4, 2)), keras.layers.SimpleRNN(3), keras.layers.Dense(1)]))
+    with pytest.warns(UserWarning, match=r"While \(a loop, conditional or nested function"):
+        deepexplain.explain("deeplift", rnn, np.ones((2, 4, 2), np.float32))
+    nested = tf.function(lambda x: tf.nn.relu(x - 0.5))
+    with pytest.warns(UserWarning, match=r"PartitionedCall \(a loop, conditional or nested function"):
+        deepexplain.explain("elrp", lambda x: tf.reduce_sum(nested(x), axis=1, keepdims=True), XS)
+
+
 def test_every_supported_nonlinearity_is_listed():
     assert {"Relu", "Elu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu", "Relu6", "Selu", "Softsign"} <= set(deepexplain.NONLINEARITIES)
 
