@@ -8,7 +8,6 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-
 from tqdm.auto import tqdm
 
 from ..batching import DEFAULT_ROWS, row_slices, rows_per_call

@@ -33,7 +33,11 @@ class DeepShap(ReferenceRule):
     def check(self, xs):
         if self._background is None:  # drawn once: the compiled function holds its activations
             self._background = check_background(self.background, xs, self.max_background, random_generator("seed", self.seed))
-        self.references = len(self._background[0])
+
+    @property
+    def references(self):
+        """``R``, the number of background rows in use."""
+        return len(self._background[0])
 
     def reference_inputs(self):
         return self._background
@@ -50,7 +54,7 @@ class DeepShap(ReferenceRule):
         return min(rows // refs, n_samples)
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        refs, k = self.references, len(ys)
+        refs = self.references
         grads = model.gradients([np.repeat(x, refs, axis=0) for x in xs], np.repeat(ys, refs, axis=0))
         result = []
         for g, x, b in zip(grads, xs, self._background):

@@ -22,11 +22,10 @@ for Max/Min; other pooling routes them with the op's own gradient kernel.
 The reference activations (the inputs and outputs of every ruled op on the reference
 rows) are computed once, by a forward pass of the reference rows when the explainer is
 compiled, and held by the compiled function; row ``i`` of every model call is compared
-with reference row ``i mod R``. DeepLIFT has one reference row, its
-baseline; DeepShap has its background rows. This needs a model whose rows are
-independent (true of inference-mode Keras models).
+with reference row ``i mod R``. DeepLIFT has one reference row, its baseline; DeepShap
+has its background rows. This needs a model whose rows are independent (true of
+inference-mode Keras models).
 """
-import numpy as np
 import tensorflow as tf
 
 from ..overrides import NONLINEARITIES, Reduction, covers_reductions

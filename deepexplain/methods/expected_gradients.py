@@ -7,10 +7,11 @@ integrated gradients averaged over the background, so the sums approach
 ``T(x) − mean_r T(r)`` as ``samples`` grows.
 
 The draws are made once per run (once per explainer for an integer ``seed``, which
-gives the same draws every run) and shared by every sample (common random numbers): each sample's estimate is distributed exactly as with draws of its own,
-a sample's attributions do not depend on the other samples of the run, and
-differences between samples are not blurred by independent draws. They come
-from generators derived from ``seed``, so results do not depend on ``batch_size``.
+gives the same draws every run) and shared by every sample (common random numbers):
+each sample's estimate is distributed exactly as with draws of its own, a sample's
+attributions do not depend on the other samples of the run, and differences between
+samples are not blurred by independent draws. They come from generators derived
+from ``seed``, so results do not depend on ``batch_size``.
 The points of all samples are folded into the batch dimension and streamed in
 blocks of at most ``batch_size`` rows.
 """
@@ -27,7 +28,6 @@ class ExpectedGradients(GradientMethod):
     def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0, progress=True):
         self.background = background
         self.samples = positive_int("samples", samples)
-        self.seed = seed
         self._draws = SeededDraws(seed)
         self.local_smoothing = non_negative_float("local_smoothing", local_smoothing)
         self.progress = progress

@@ -10,10 +10,9 @@ from ..validation import positive_int
 from .base import GradientMethod, check_baseline, copy_blocks, fold, per_copy
 
 
-def midpoint_alphas(step, steps):
-    """The midpoint-rule nodes of [0, 1] for the steps ``step`` (integers in ``[0, steps)``);
-    each has weight ``1 / steps``."""
-    return ((step + 0.5) / steps).astype(np.float32)
+def midpoint_alphas(steps):
+    """The ``steps`` midpoint-rule nodes of [0, 1]; each has weight ``1 / steps``."""
+    return ((np.arange(steps) + 0.5) / steps).astype(np.float32)
 
 
 class IntegratedGradients(GradientMethod):
@@ -29,7 +28,7 @@ class IntegratedGradients(GradientMethod):
         self._baselines = check_baseline(self.baseline, xs)
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        alphas = midpoint_alphas(np.arange(self.steps), self.steps)
+        alphas = midpoint_alphas(self.steps)
         totals = [np.zeros_like(x) for x in xs]
         for block in copy_blocks(len(ys), self.steps, batch_size, self.progress, self.name):
             points = []

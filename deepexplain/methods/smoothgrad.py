@@ -27,7 +27,6 @@ class SmoothGrad(GradientMethod):
     def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False, progress=True):
         self.samples = positive_int("samples", samples)
         self.noise_level = non_negative_float("noise_level", noise_level)
-        self.seed = seed
         self._draws = SeededDraws(seed)
         for name, value in (("squared", squared), ("variance", variance)):
             if not isinstance(value, (bool, np.bool_)):
