@@ -29,7 +29,9 @@ setup(
         "dask": ["dask[distributed]>=2024.1"],
         "examples": [],
         "bench": ["lime>=0.2", "dask[distributed]>=2024.1"],
-        "test": ["pytest>=7", "dask[distributed]>=2024.1"],
+        "trees": ["xgboost>=2", "lightgbm>=4", "catboost>=1.2", "pandas>=2"],
+        "docs": ["mkdocs>=1.5", "mkdocs-material>=9", "mkdocstrings[python]>=0.24"],
+        "test": ["pytest>=7", "dask[distributed]>=2024.1", "pandas>=2", "ruff>=0.5"],
     },
     entry_points={"console_scripts": ["deepexplain=deepexplain.cli:main"]},
 )

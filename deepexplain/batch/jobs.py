@@ -72,7 +72,7 @@ class _Loaded:
     """A model loaded once, with the hash it was checked against."""
 
     def __init__(self, path, sha256):
-        from ..explainable.prediction import Predictor
+        from ..models import Predictor
 
         actual = file_sha256(path)
         if actual != sha256:

@@ -12,7 +12,7 @@ from .lime_tabular import LimeTabular
 from .lime_text import LimeText
 from .partial_dependence import PartialDependence
 from .permutation_importance import PermutationImportance
-from .prediction import Predictor
+from ..models import Predictor
 from .tree_shap import TreeShap
 
 __all__ = [

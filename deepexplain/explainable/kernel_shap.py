@@ -15,7 +15,7 @@ import numpy as np
 from ..validation import as_float_array, positive_int, random_generator
 from .background import as_background
 from .coalitions import kernel_coalitions
-from .prediction import Predictor, default_batch_size
+from ..models import Predictor, default_batch_size
 from .shap_plots import ShapPlots
 from .shapley_regression import check_l1_reg, constrained_wls, l1_selection
 

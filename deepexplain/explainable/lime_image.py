@@ -21,8 +21,7 @@ from skimage.segmentation import mark_boundaries, quickshift, slic
 from ..validation import as_float_array, describe, positive_float
 from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
                              explained_label, exponential_kernel, fit_surrogate, label_name)
-from .prediction import Predictor
-from .streaming import predict_streamed
+from ..models import Predictor, predict_streamed
 
 SEGMENTATIONS = ("quickshift", "slic")
 MIN_SEGMENTS, MAX_SEGMENTS = 10, 100

@@ -18,7 +18,7 @@ from scipy.special import ndtr, ndtri
 from ..validation import as_float_array, describe, positive_float
 from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, explained_label,
                              exponential_kernel, fit_surrogate, label_name, plot_weights)
-from .prediction import Predictor
+from ..models import Predictor
 from .tabular_input import as_rows, row_dtype
 
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}

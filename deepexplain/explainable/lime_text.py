@@ -16,8 +16,7 @@ import numpy as np
 from ..validation import describe, positive_float
 from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
                              explained_label, exponential_kernel, fit_surrogate, label_name, plot_weights)
-from .prediction import Predictor
-from .streaming import predict_streamed
+from ..models import Predictor, predict_streamed
 
 
 def split_words(text, pattern):

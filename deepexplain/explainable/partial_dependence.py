@@ -13,8 +13,7 @@ import numpy as np
 from scipy.stats.mstats import mquantiles
 
 from ..validation import describe, positive_int
-from .prediction import Predictor
-from .streaming import predict_streamed
+from ..models import Predictor, predict_streamed
 from .tabular_input import as_rows, row_dtype
 
 

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..validation import as_float_array, describe, positive_int, random_generator
-from .prediction import Predictor
+from ..models import Predictor
 from .tabular_input import as_rows, row_dtype
 
 

@@ -9,7 +9,7 @@ function (:class:`deepexplain.explainable.prediction.Predictor`), so memory stay
 import numpy as np
 import tensorflow as tf
 
-from ..explainable.prediction import Predictor
+from ..models import Predictor
 from ..targets import call_model, strip_softmax
 from ..validation import as_float_array
 

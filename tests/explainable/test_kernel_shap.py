@@ -9,7 +9,7 @@ import pytest
 from deepexplain.explainable import KernelShap, summarize
 from deepexplain.explainable.background import Background
 from deepexplain.explainable.coalitions import kernel_coalitions, size_masses
-from test_prediction import make_model, numpy_mlp
+from model_kinds import make_model, numpy_mlp
 
 RNG = np.random.default_rng(1)
 

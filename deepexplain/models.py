@@ -1,11 +1,12 @@
-"""One way to evaluate any model on many rows: the shared model path of the toolbox.
+"""The model adapter: one way to evaluate any model on many rows, for every package.
 
 ``Predictor(model, batch_size)`` turns a Keras 3 or tf_keras model, a ``tf.Module``, a
 scikit-learn estimator (``predict_proba``, else ``predict``) or any callable on arrays into
 ``predictor(X) -> (n, n_outputs)`` float64 predictions, streamed in chunks of at most
 ``batch_size`` rows. TensorFlow models run through one function compiled once by the
-deepexplain runtime (inference mode, ``deepexplain.targets.call_model``); other models get one
-call per chunk. ``stream`` evaluates rows that are built chunk by chunk (coalitions, perturbed
+deepexplain runtime (inference mode, ``deepexplain.targets.call_model``), fed float32; other
+models get one call per chunk, on rows at the dtype the user passed (float64 stays float64, so
+a model that compares in float64 takes the branch it would take on the user's data). ``stream`` evaluates rows that are built chunk by chunk (coalitions, perturbed
 copies, grid points), so that memory stays bounded by ``batch_size`` whatever their number.
 """
 from concurrent.futures import ThreadPoolExecutor
@@ -13,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import tensorflow as tf
 
-from ..batching import row_slices
-from ..runtime import default_runtime
-from ..targets import ModelTarget, is_tensorflow_model
-from ..validation import describe, positive_int
-from .streaming import predict_streamed
+from .batching import row_slices
+from .runtime import default_runtime
+from .targets import ModelTarget, is_tensorflow_model
+from .validation import describe, positive_int
 
 MAX_ROWS = 8192
 """Most rows per model call when no ``batch_size`` is given."""
@@ -43,6 +43,18 @@ def _tensor_dtype(rows):
 def _as_numpy_rows(rows):
     rows = np.asarray(rows)
     return rows.astype(np.float32) if rows.dtype.kind in "fb" and rows.dtype != np.float32 else rows
+
+
+def predict_streamed(predictor, n_rows, make_rows, progress=False, desc=None, prefetch=True):
+    """The ``(n_rows, n_outputs)`` predictions of the rows ``make_rows(start, stop)`` builds,
+    through ``predictor.stream``: with ``prefetch`` the next chunk is built while the model runs
+    on the current one, so at most two chunks of input rows exist at a time."""
+    outputs = None
+    for rows, predictions in predictor.stream(n_rows, make_rows, progress, desc, prefetch=prefetch):
+        if outputs is None:
+            outputs = np.empty((n_rows, predictions.shape[1]))
+        outputs[rows] = predictions
+    return outputs
 
 
 class _CompiledCall:
