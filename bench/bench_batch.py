@@ -25,12 +25,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage.transform import resize  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from timing import paired_best_times  # noqa: E402
 
 import deepexplain  # noqa: E402
 from deepexplain import batch  # noqa: E402
 from deepexplain.batch.runner import dask_client  # noqa: E402
 from deepexplain.cli import main  # noqa: E402
-from timing import paired_best_times  # noqa: E402
 
 ROWS, STEPS, BATCH, CHUNK = 10_000, 50, 4096, 2048
 
@@ -44,7 +44,8 @@ def digits(rows, size=8):
 
 def small_cnn(size):
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((size, size, 1)), keras.layers.Conv2D(16, 3, strides=1 if size == 8 else 2, activation="relu"),
+    return keras.Sequential([keras.Input((size, size, 1)),
+                             keras.layers.Conv2D(16, 3, strides=1 if size == 8 else 2, activation="relu"),
                              keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.Flatten(),
                              keras.layers.Dense(10, activation="softmax")])
 
@@ -76,7 +77,8 @@ def main_bench(work, sections):
     if "1" in sections:
         in_process, end_to_end = paired_best_times(lambda: explainer.run(xs, ys, batch_size=BATCH), command, repeats=3)
         print(f"1. intgrad steps={STEPS}, {ROWS} digits 8x8: in-process explainer.run {ROWS / in_process:,.0f} rows/s, "
-              f"deepexplain explain end to end {ROWS / end_to_end:,.0f} rows/s: ratio {in_process / end_to_end:.2f} (target >= 0.85)")
+              f"deepexplain explain end to end {ROWS / end_to_end:,.0f} rows/s: "
+              f"ratio {in_process / end_to_end:.2f} (target >= 0.85)")
 
     if "2" in sections:
         started = time.perf_counter()
@@ -86,11 +88,12 @@ def main_bench(work, sections):
             dask_out = os.path.join(work, "dask.h5")
 
             def on_dask():
-                batch.run(model_path, data, "intgrad", dask_out, params={"steps": STEPS}, batch_size=BATCH, chunk_rows=CHUNK,
-                          overwrite=True, client=client, progress=False)
+                batch.run(model_path, data, "intgrad", dask_out, params={"steps": STEPS}, batch_size=BATCH,
+                          chunk_rows=CHUNK, overwrite=True, client=client, progress=False)
 
             single, distributed = paired_best_times(command, on_dask, repeats=3)
-        print(f"2. Dask, 1 local worker: {ROWS / distributed:,.0f} rows/s against {ROWS / single:,.0f} rows/s in one process: "
+        print(f"2. Dask, 1 local worker: {ROWS / distributed:,.0f} rows/s against "
+              f"{ROWS / single:,.0f} rows/s in one process: "
               f"ratio {single / distributed:.2f} (target >= 0.8)")
 
     for rows in (ROWS, 10 * ROWS) if "3" in sections else ():
@@ -102,8 +105,9 @@ def main_bench(work, sections):
         big.flush()
         del big
         small_cnn(32).save(os.path.join(work, "cnn32.keras"))
-        mb = peak_rss_mb(["explain", "--model", os.path.join(work, "cnn32.keras"), "--data", path, "--method", "saliency",
-                          "--chunk-rows", "1024", "--out", os.path.join(work, f"mem_{rows}.h5"), "--quiet"])
+        mb = peak_rss_mb(["explain", "--model", os.path.join(work, "cnn32.keras"), "--data", path,
+                          "--method", "saliency", "--chunk-rows", "1024",
+                          "--out", os.path.join(work, f"mem_{rows}.h5"), "--quiet"])
         print(f"3. saliency on {rows:,} digits 32x32 ({os.path.getsize(path) / 2**20:,.0f} MB of data, "
               f"as much again of attributions): peak memory {mb:,.0f} MB")
         os.remove(path)

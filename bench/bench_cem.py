@@ -19,11 +19,11 @@ import numpy as np
 import tensorflow as tf
 from sklearn.datasets import load_digits, load_iris
 from sklearn.linear_model import LogisticRegression
+from timing import best_time
 
 from cem import CEM
 from deepexplain.numerical_gradients import perturbed_rows
 from deepexplain.runtime import EagerRuntime
-from timing import best_time
 
 N = 32
 
@@ -82,7 +82,7 @@ def floor_vs_iteration(name, X, y, hidden, iterations=300):
     spec = [tf.TensorSpec((None,) + X.shape[1:], tf.float32)]
     for compiled, jit in (("XLA", True), ("plain", False)):  # CEM's loop is XLA-compiled in eager style
         floor = EagerRuntime(jit_compile=jit).compile(fwd_bwd_loop, spec)
-        per_floor = best_time(lambda: floor(rows), repeats=5) / iterations
+        per_floor = best_time(lambda floor=floor: floor(rows), repeats=5) / iterations
         print(f"[2] {name}: batch {N}, one FISTA iteration {per_iteration * 1e6:.0f} us vs one {compiled} "
               f"forward+backward {per_floor * 1e6:.0f} us: ratio {per_iteration / per_floor:.2f}x")
 

@@ -19,10 +19,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage.transform import resize  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from timing import best_time  # noqa: E402
 
 import deepexplain  # noqa: E402
 from cxplain import CXPlain, MLPModelBuilder, UNetModelBuilder, ZeroMasking  # noqa: E402
-from timing import best_time  # noqa: E402
 
 
 def digits(size):

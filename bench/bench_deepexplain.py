@@ -18,10 +18,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from floors import forward_backward  # noqa: E402
+from timing import paired_best_times, parse_repeats, result  # noqa: E402
 
 import deepexplain  # noqa: E402
-from floors import forward_backward  # noqa: E402
-from timing import paired_best_times, parse_repeats  # noqa: E402
 
 
 def cnn():
@@ -38,14 +38,18 @@ def cnn():
 
 
 def report(name, ours, floor, target):
-    """Print our time, the floor's and their ratio against the target."""
-    ratio = ours / floor
-    verdict = "ok" if ratio <= target else "ABOVE TARGET"
-    print(f"{name:<34} {ours * 1e3:9.1f} ms   floor {floor * 1e3:9.1f} ms   ratio {ratio:5.2f}  (target <= {target})  {verdict}")
+    """Print our time, the floor's and their ratio against the target; return the row (``timing.result``)."""
+    row = result(name, ours, floor, target)
+    verdict = "ok" if row["met"] else "ABOVE TARGET"
+    print(f"{name:<34} {ours * 1e3:9.1f} ms   floor {floor * 1e3:9.1f} ms   ratio {row['ratio']:5.2f}  "
+          f"(target <= {target})  {verdict}")
+    return row
 
 
-def main():
-    repeats = parse_repeats(__doc__)
+def results(quick=False, repeats=5):
+    """The rows of this benchmark, for ``python -m bench`` (``quick``: two repeats)."""
+    repeats = 2 if quick else repeats
+    rows = []
     model = cnn()
     rng = np.random.default_rng(0)
     xs = rng.random((256, 28, 28, 1), dtype=np.float32)
@@ -68,7 +72,8 @@ def main():
         ("deeplift", 1.3, {}),
     ]:
         explainer = deepexplain.get_explainer(method, model, **params)
-        report(method, *reversed(paired_best_times(floor, lambda: explainer.run(xs, ys), repeats)), target)
+        floor_time, ours = paired_best_times(floor, lambda e=explainer: e.run(xs, ys), repeats)
+        rows.append(report(method, ours, floor_time, target))
 
     explainer = deepexplain.get_explainer("intgrad", model, steps=50, progress=False)
 
@@ -77,7 +82,7 @@ def main():
             floor()
 
     ours = paired_best_times(fifty_floors, lambda: explainer.run(xs, ys, batch_size=256), max(1, repeats // 2))
-    report("intgrad (steps=50) vs 50 floors", ours[1], ours[0], 1.1)
+    rows.append(report("intgrad (steps=50) vs 50 floors", ours[1], ours[0], 1.1))
 
     image, label = xs[:1], ys[:1]
     for method, params, copies in [
@@ -87,9 +92,13 @@ def main():
         masked = tf.constant(np.repeat(image, copies, axis=0))
         explainer = deepexplain.get_explainer(method, model, progress=False, **params)
         floor_forward, ours = paired_best_times(
-            lambda: forward(masked).numpy(), lambda: explainer.run(image, label, batch_size=copies), repeats
+            lambda masked=masked: forward(masked).numpy(),
+            lambda e=explainer, copies=copies: e.run(image, label, batch_size=copies),
+            repeats,
         )
-        report(f"{method} ({copies} masked copies)", ours, floor_forward, 1.5)
+        rows.append(report(f"{method} ({copies} masked copies)", ours, floor_forward, 1.5))
+    if quick:
+        return rows
 
     print()
     small, small_ys = xs[:8], ys[:8]
@@ -105,7 +114,13 @@ def main():
     fresh = time.perf_counter() - start
     print(f"Explainer.run x100: {sum(calls):.2f} s   explain() x100: {fresh:.2f} s   ratio {fresh / sum(calls):.1f}x")
     first, last = np.median(calls[:10]), np.median(calls[-10:])
-    print(f"run() per call, first 10: {first * 1e3:.2f} ms   last 10: {last * 1e3:.2f} ms   last/first {last / first:.2f}")
+    print(f"run() per call, first 10: {first * 1e3:.2f} ms   last 10: {last * 1e3:.2f} ms   "
+          f"last/first {last / first:.2f}")
+    return rows
+
+
+def main():
+    results(repeats=parse_repeats(__doc__))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from gce_digits import K, L, digits_3_vs_8, train_classifier  # noqa: E402
+from timing import best_time, paired_best_times  # noqa: E402
 
 from cxplain import GenerativeCausalExplainer  # noqa: E402
 from cxplain.gce import explainer as gce_explainer  # noqa: E402
 from cxplain.gce.information_flow import latent_draws  # noqa: E402
-from gce_digits import K, L, digits_3_vs_8, train_classifier  # noqa: E402
-from timing import best_time, paired_best_times  # noqa: E402
 
 N_ALPHA, N_BETA, BATCH, STEPS_PER_CALL, REPEATS = 25, 100, 64, 3, 15
 
@@ -66,18 +66,19 @@ eps = rng.standard_normal((BATCH, K + L)).astype(np.float32)
 z = latent_draws(rng, N_ALPHA, N_BETA, range(K), K + L)
 settings = np.array([0.05, 1.0, 5e-4, 0.5, 0.999], np.float32)
 
-print(f"{os.cpu_count()} CPU cores visible; tf intra-op threads {tf.config.threading.get_intra_op_parallelism_threads()}")
+print(f"{os.cpu_count()} CPU cores visible; "
+      f"tf intra-op threads {tf.config.threading.get_intra_op_parallelism_threads()}")
 results = {}
 for jit in (False, True):
     explainer, ours = compiled_step(jit)
     floor = floor_step(explainer)
     tensors = [tf.constant(a) for a in (x, eps, z)]
 
-    def run_ours():
+    def run_ours(ours=ours):
         for _ in range(STEPS_PER_CALL):
             ours(x, eps, z, settings)
 
-    def run_floor():
+    def run_floor(floor=floor, tensors=tensors):
         for _ in range(STEPS_PER_CALL):
             loss, _ = floor(*tensors)
             loss.numpy()

@@ -20,12 +20,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from explainable_workloads import breast_cancer_mlp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.inspection import partial_dependence, permutation_importance
+from timing import best_time, paired_best_times, result
 
 from deepexplain.explainable import PartialDependence, PermutationImportance
-from explainable_workloads import breast_cancer_mlp
-from timing import best_time, paired_best_times
 
 N_ROWS, N_REPEATS = 500, 10
 
@@ -56,6 +56,8 @@ def report(name, ours_time, floor_time, sklearn_time, rows):
           f"ratio {ours_time / floor_time:.2f}x (target <= 1.5x)")
     print(f"    {' ' * len(name)}  sklearn.inspection {sklearn_time * 1e3:.1f} ms   ratio to floor "
           f"{sklearn_time / floor_time:.1f}x   speed-up {sklearn_time / ours_time:.1f}x")
+    return [result(name, ours_time, floor_time, 1.5),
+            result(f"{name} vs sklearn", ours_time, sklearn_time, 1, "sklearn.inspection")]
 
 
 def permutation():
@@ -76,7 +78,7 @@ def permutation():
     sklearn_time = best_time(lambda: permutation_importance(estimator, X, y, scoring="accuracy", n_repeats=N_REPEATS,
                                                             random_state=0))
     print(f"[1] PermutationImportance, MLP on breast cancer, accuracy, n_repeats={N_REPEATS}, {N_ROWS} rows")
-    report("permutation importance", ours_time, floor_time, sklearn_time, len(rows))
+    return report("permutation importance", ours_time, floor_time, sklearn_time, len(rows))
 
 
 def dependence():
@@ -85,7 +87,8 @@ def dependence():
     calculator = PartialDependence(model, progress=False)
     estimator = PredictorClassifier(calculator.predictor)
     print(f"[2] PartialDependence, MLP on breast cancer, {N_ROWS} rows")
-    for name, ours, theirs, columns, grid in (
+    reported = []
+    for name, ours, theirs, columns, _grid in (
         ("1 feature, grid 50", lambda: calculator.compute(X, 0, grid_resolution=50),
          lambda: partial_dependence(estimator, X, [0], method="brute", grid_resolution=50), [0], 50),
         ("2 features, grid 30x30", lambda: calculator.compute_2d(X, 0, 1, grid_resolution=30),
@@ -98,8 +101,14 @@ def dependence():
         rows = np.repeat(X[None], len(points), axis=0)
         rows[:, :, columns] = points[:, None, :]
         rows = rows.reshape(-1, X.shape[1]).astype(np.float32)
-        ours_time, floor_time = paired_best_times(ours, lambda: calculator.predictor(rows), repeats=7)
-        report(name, ours_time, floor_time, best_time(theirs), len(rows))
+        ours_time, floor_time = paired_best_times(ours, lambda rows=rows: calculator.predictor(rows), repeats=7)
+        reported += report(f"partial dependence {name}", ours_time, floor_time, best_time(theirs), len(rows))
+    return reported
+
+
+def results(quick=False):
+    """The rows of this benchmark, for ``python -m bench``."""
+    return permutation() + dependence()
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from explainable_workloads import breast_cancer_mlp, digits_cnn
 from lime.lime_image import LimeImageExplainer
 from lime.lime_tabular import LimeTabularExplainer
+from timing import best_time, paired_best_times, result
 
 from deepexplain.explainable import LimeImage, LimeTabular
-from explainable_workloads import breast_cancer_mlp, digits_cnn
-from timing import best_time, paired_best_times
 
 
 def report(name, ours_time, floor_time, lime_time, target):
@@ -30,6 +30,7 @@ def report(name, ours_time, floor_time, lime_time, target):
           f"ratio {ours_time / floor_time:.2f}x (target <= {target}x)")
     print(f"    lime {lime_time * 1e3:.1f} ms   ratio to floor {lime_time / floor_time:.1f}x   "
           f"speed-up over lime {lime_time / ours_time:.1f}x")
+    return [result(name, ours_time, floor_time, target), result(f"{name} vs lime", ours_time, lime_time, 1, "lime")]
 
 
 def lime_tabular():
@@ -43,7 +44,7 @@ def lime_tabular():
     lime_time = best_time(lambda: reference.explain_instance(sample, explainer.predictor, num_features=10,
                                                              num_samples=5000), repeats=3)
     print("[1] LimeTabular, 30-64-32-2 MLP on breast cancer, num_samples=5000, num_features=10")
-    report("LimeTabular", ours_time, floor_time, lime_time, 3)
+    return report("LimeTabular", ours_time, floor_time, lime_time, 3)
 
 
 def lime_image():
@@ -60,7 +61,12 @@ def lime_image():
         num_samples=1000, ), repeats=2)
     print(f"[2] LimeImage, CNN on 32x32 digits, num_samples=1000, {segments} quickshift superpixels "
           "(segmentation included)")
-    report("LimeImage", ours_time, floor_time, lime_time, 1.5)
+    return report("LimeImage", ours_time, floor_time, lime_time, 1.5)
+
+
+def results(quick=False):
+    """The rows of this benchmark, for ``python -m bench``."""
+    return lime_tabular() + lime_image()
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-import deepexplain  # noqa: E402
 from bench_deepexplain import report  # noqa: E402
 from floors import forward_backward  # noqa: E402
 from timing import paired_best_times, parse_repeats  # noqa: E402
+
+import deepexplain  # noqa: E402
 
 SAMPLES = 50
 
@@ -62,8 +62,10 @@ def layer_floor(model, layer):
     return lambda x, y: [t.numpy() for t in forward_backward(tf.constant(x), tf.constant(y))]
 
 
-def main():
-    repeats = parse_repeats(__doc__)
+def results(quick=False, repeats=5):
+    """The rows of this benchmark, for ``python -m bench`` (``quick``: two repeats)."""
+    repeats = 2 if quick else repeats
+    rows = []
     model = cnn()
     rng = np.random.default_rng(0)
     xs = rng.random((10, 32, 32, 1), dtype=np.float32)
@@ -76,8 +78,9 @@ def main():
     # computed once, when the explainer is compiled by the untimed first run).
     deepshap = deepexplain.get_explainer("deepshap", model, background=background)
     pairs, pair_ys = np.repeat(xs, 100, axis=0), np.repeat(ys, 100, axis=0)
-    ours, hand = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1000), lambda: floor(pairs, pair_ys), repeats)
-    report("deepshap", ours, hand, 1.3)
+    ours, hand = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1000), lambda: floor(pairs, pair_ys),
+                                   repeats)
+    rows.append(report("deepshap", ours, hand, 1.3))
     try:
         import shap
     except ImportError:
@@ -91,7 +94,8 @@ def main():
                 return explainer.shap_values(xs, ranked_outputs=1, check_additivity=False)
 
             ours, theirs = paired_best_times(lambda: deepshap.run(xs, ys, batch_size=1000), anchor, repeats)
-        print(f"deepshap vs shap.DeepExplainer     {ours * 1e3:9.1f} ms   shap  {theirs * 1e3:9.1f} ms   ratio {ours / theirs:5.2f}  (target < 1)")
+        print(f"deepshap vs shap.DeepExplainer     {ours * 1e3:9.1f} ms   shap  {theirs * 1e3:9.1f} ms   "
+              f"ratio {ours / theirs:5.2f}  (target < 1)")
 
     # expected_gradients and smoothgrad: 10 x 50 points in one call of 500 rows.
     points, point_ys = rng.random((10 * SAMPLES, 32, 32, 1), dtype=np.float32), np.repeat(ys, SAMPLES, axis=0)
@@ -100,8 +104,8 @@ def main():
         ("smoothgrad", {"samples": SAMPLES, "seed": 0, "progress": False}),
     ]:
         explainer = deepexplain.get_explainer(name, model, **params)
-        ours, hand = paired_best_times(lambda: explainer.run(xs, ys), lambda: floor(points, point_ys), repeats)
-        report(name, ours, hand, 1.1)
+        ours, hand = paired_best_times(lambda e=explainer: e.run(xs, ys), lambda: floor(points, point_ys), repeats)
+        rows.append(report(name, ours, hand, 1.1))
 
     # gradcam on 256 images: forward, backward to conv2, the map.
     images = rng.random((256, 32, 32, 1), dtype=np.float32)
@@ -109,7 +113,12 @@ def main():
     gradcam = deepexplain.get_explainer("gradcam", model, layer="conv2")
     to_layer = layer_floor(model, "conv2")
     ours, hand = paired_best_times(lambda: gradcam.run(images, image_ys), lambda: to_layer(images, image_ys), repeats)
-    report("gradcam", ours, hand, 1.2)
+    rows.append(report("gradcam", ours, hand, 1.2))
+    return rows
+
+
+def main():
+    results(repeats=parse_repeats(__doc__))
 
 
 if __name__ == "__main__":

@@ -36,3 +36,11 @@ def paired_best_times(first, second, repeats=5):
             function()
             spent.append(time.perf_counter() - start)
     return min(times[0]), min(times[1])
+
+
+def result(method, ours, floor, target, floor_name="floor", at_least=False):
+    """One row of ``python -m bench``: our time and the floor's (or anchor's) in seconds, their ratio and
+    whether it meets ``target`` (ratio <= target, or >= with ``at_least``)."""
+    ratio = ours / floor
+    return {"method": method, "ours_s": ours, "floor_s": floor, "floor": floor_name, "ratio": ratio,
+            "target": f"{'>=' if at_least else '<='} {target}", "met": ratio >= target if at_least else ratio <= target}

@@ -21,14 +21,27 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from deepexplain.explanation import Explanation
+from deepexplain.keras_models import call_model, is_tensorflow_model
 from deepexplain.runtime import default_runtime
-from deepexplain.targets import call_model, is_tensorflow_model
-from deepexplain.validation import as_float_array, describe, non_negative_float, positive_float, positive_int
+from deepexplain.validation import (
+    as_float_array,
+    boolean,
+    choice,
+    describe,
+    feature_bounds,
+    increasing_pair,
+    instance_shape,
+    non_negative_float,
+    pair,
+    per_feature,
+    positive_float,
+    positive_int,
+)
 
 from .black_box import BlackBoxLoop
 from .fista import BIG, Constants, Fista, GraphLoop, State
 from .predictor import Predictor
-from .validation import choice, feature_bounds, flag, increasing_pair, instance_shape, pair, per_feature
 
 MODES = ("PN", "PP")
 PROGRESS_DELAY = 2.0
@@ -87,14 +100,18 @@ class CEM:
         self.update_num_grad = positive_int("update_num_grad", update_num_grad)
         self.no_info_val = None if no_info_val is None else per_feature("no_info_val", no_info_val, features)
         if ae_model is not None and not is_tensorflow_model(ae_model):
-            raise TypeError(f"ae_model: expected a Keras model or tf.Module (it is differentiated), got {type(ae_model).__name__}")
+            raise TypeError("ae_model: expected a Keras model or tf.Module (it is differentiated), "
+                            f"got {type(ae_model).__name__}")
         if self.gamma > 0 and ae_model is None:
-            raise ValueError(f"gamma: expected 0 without an autoencoder (ae_model=None), got {self.gamma}; pass ae_model=...")
+            raise ValueError(f"gamma: expected 0 without an autoencoder (ae_model=None), got {self.gamma}; "
+                             "pass ae_model=...")
         self.ae_model = ae_model
-        uses_tensorflow = is_tensorflow_model(predict) or ae_model is not None  # a black box alone needs no runtime
+        self.model = predict
+        self.predictor = Predictor(predict, sess)
+        uses_tensorflow = self.predictor.differentiable or ae_model is not None  # a black box alone needs no runtime
         self.runtime = default_runtime(session=sess) if uses_tensorflow else None
-        self._loop_runtime = default_runtime(session=sess, jit_compile=True) if uses_tensorflow else None  # XLA fuses the loop
-        self.predictor = Predictor(predict, self.runtime)
+        # XLA fuses the loop
+        self._loop_runtime = default_runtime(session=sess, jit_compile=True) if uses_tensorflow else None
         hyper = (self.mode, self.kappa, self.beta, self.learning_rate_init, self.max_iterations, self.clip)
         self.fista = Fista(*hyper)
         self._numpy_fista = Fista(*hyper, xp=np)
@@ -116,9 +133,11 @@ class CEM:
         data = as_float_array("train_data", train_data)
         features = self.shape[1:]
         if data.ndim < 2 or data.shape[1:] != features:
-            raise ValueError(f"train_data: expected an array of shape (n, {', '.join(map(str, features))}), got shape {data.shape}")
+            raise ValueError(f"train_data: expected an array of shape (n, {', '.join(map(str, features))}), "
+                             f"got shape {data.shape}")
         if data.shape[0] == 0:
-            raise ValueError(f"train_data: expected at least one row to take the {no_info_type} of, got shape {data.shape}")
+            raise ValueError(f"train_data: expected at least one row to take the {no_info_type} of, "
+                             f"got shape {data.shape}")
         reduce = np.median if no_info_type == "median" else np.mean
         self.no_info_val_ = reduce(data, axis=0, keepdims=True).astype(np.float32)
         return self
@@ -128,18 +147,21 @@ class CEM:
     def explain(self, X, Y=None, verbose=None):
         """Explain every row of ``X`` (shape ``(N, *features)``).
 
-        Returns a dict with ``X``, ``X_pred`` (N classes), ``PN``/``PP`` (N rows: the perturbed
-        instance for PN; for PP the point between ``no_info_val`` and ``X`` that keeps the
-        class), ``PN_pred``/``PP_pred``, ``grads_graph`` and ``grads_num`` (the gradients of the
-        step that produced each solution), ``found`` (N bools), ``c`` (the c of each solution,
-        or the last c tried) and ``distance`` (elastic-net distance from ``X`` for PN, from
-        ``no_info_val`` for PP). PP results also hold ``PP_empty`` (N bools): the
-        no-information instance itself has the class, so the PP is ``no_info_val`` (nothing
-        kept, distance 0). Rows without a solution are NaN (predictions -1); if no row has
-        one, those entries are None. Either case warns. ``verbose`` shows progress: True
+        Returns an ``Explanation`` (a dict with attribute access, ``explanation.PN`` and
+        ``explanation.meta`` as in alibi) with the same entries in both modes: ``X``,
+        ``X_pred`` (N classes), ``PN``/``PP`` (N rows: the perturbed instance for PN; for PP
+        the point between ``no_info_val`` and ``X`` that keeps the class), ``PN_pred``/``PP_pred``,
+        ``grads_graph`` and ``grads_num`` (the gradients of the step that produced each
+        solution), ``found`` (N bools), ``c`` (the c of each solution, or the last c tried),
+        ``distance`` (elastic-net distance from ``X`` for PN, from ``no_info_val`` for PP) and
+        ``PP_empty`` (PP: N bools, the no-information instance itself has the class, so the PP
+        is ``no_info_val``, nothing kept, distance 0). The entries of the mode not run
+        (``PP``, ``PP_pred`` and ``PP_empty`` for PN; ``PN``, ``PN_pred`` for PP) are None.
+        Rows without a solution are NaN, with prediction -1, distance NaN and ``found`` False
+        (with a warning), also when no row has one. ``verbose`` shows progress: True
         always, False never, None (default) once a run takes more than a few seconds.
         """
-        verbose = flag("verbose", verbose, allow_none=True)
+        verbose = boolean("verbose", verbose, allow_none=True)
         X = self._check_X(X)
         n = X.shape[0]
         no_info = np.broadcast_to(self._no_info(), X.shape).astype(np.float32)
@@ -198,7 +220,8 @@ class CEM:
     def _check_inside(name, values, low, high):
         outside = (values < low) | (values > high)
         if np.any(outside):
-            raise ValueError(f"{name}: expected values inside feature_range, got {int(outside.sum())} values outside it")
+            raise ValueError(f"{name}: expected values inside feature_range, "
+                             f"got {int(outside.sum())} values outside it")
 
     def _no_info(self):
         value = getattr(self, "no_info_val_", self.no_info_val)
@@ -220,15 +243,24 @@ class CEM:
             )
         return Y
 
+    def _explanation(self, X, X_pred, solution, pred, grads_graph, grads_num, found, c, distance, empty):
+        """The result, with the same entries in both modes (alibi's): those of the mode not run are None."""
+        other = "PP" if self.mode == "PN" else "PN"
+        params = {"mode": self.mode, "kappa": self.kappa, "beta": self.beta, "gamma": self.gamma,
+                  "c_init": self.c_init, "c_steps": self.c_steps, "max_iterations": self.max_iterations,
+                  "learning_rate_init": self.learning_rate_init, "clip": self.clip}
+        return Explanation({"X": X, "X_pred": X_pred, self.mode: solution, f"{self.mode}_pred": pred, other: None,
+                            f"{other}_pred": None, "grads_graph": grads_graph, "grads_num": grads_num, "found": found,
+                            "c": c, "distance": distance, "PP_empty": empty}, "CEM", params=params,
+                           model=self.model)
+
     def _empty_result(self, X, Y):
         if Y is not None and np.size(as_float_array("Y", Y)) != 0:
             raise ValueError(f"Y: expected no labels for an empty X, got {describe(Y)}")
         rows = np.zeros_like(X)
         none = np.zeros(0, bool)
-        result = {"X": X, "X_pred": np.zeros(0, int), self.mode: rows, f"{self.mode}_pred": np.zeros(0, int),
-                  "grads_graph": rows, "grads_num": rows, "found": none, "c": np.zeros(0, np.float32),
-                  "distance": np.zeros(0, np.float32)}
-        return {**result, "PP_empty": none} if self.mode == "PP" else result
+        return self._explanation(X, np.zeros(0, int), rows, np.zeros(0, int), rows, rows, none,
+                                 np.zeros(0, np.float32), np.zeros(0, np.float32), none if self.mode == "PP" else None)
 
     def _result(self, X, onehot, no_info, best, c, empty):
         dist, adv, grads_graph, grads_num = best
@@ -237,20 +269,17 @@ class CEM:
         probs = self.predictor(explanation)
         # A solution counts only if the model, called outside the loop, agrees (low-precision models can tie).
         found = (dist < BIG) & self._numpy_fista.is_valid(probs, onehot)
-        pred = np.where(found, probs.argmax(1), -1)
-        result = {"X": X, "X_pred": onehot.argmax(1), "found": found, "c": c}
-        if empty is not None:
-            result["PP_empty"] = empty & found
         if not found.any():
-            warnings.warn(f"No {key} found for any of the {len(X)} instances; increase c_init, c_steps or "
-                          "max_iterations", stacklevel=3)
-            return {**result, key: None, f"{key}_pred": None, "grads_graph": None, "grads_num": None, "distance": None}
-        if not found.all():
-            warnings.warn(f"No {key} found for instances {np.flatnonzero(~found).tolist()}; their rows are NaN", stacklevel=3)
+            warnings.warn(f"No {key} found for any of the {len(X)} instances; their rows are NaN; increase c_init, "
+                          "c_steps or max_iterations", stacklevel=3)
+        elif not found.all():
+            warnings.warn(f"No {key} found for instances {np.flatnonzero(~found).tolist()}; their rows are NaN",
+                          stacklevel=3)
         rows = found.reshape((-1,) + (1,) * (X.ndim - 1))
-        return {**result, key: np.where(rows, explanation, np.nan), f"{key}_pred": pred,
-                "grads_graph": np.where(rows, grads_graph, np.nan), "grads_num": np.where(rows, grads_num, np.nan),
-                "distance": np.where(found, dist, np.nan)}
+        return self._explanation(
+            X, onehot.argmax(1), np.where(rows, explanation, np.nan), np.where(found, probs.argmax(1), -1),
+            np.where(rows, grads_graph, np.nan), np.where(rows, grads_num, np.nan), found, c,
+            np.where(found, dist, np.nan), None if empty is None else empty & found)
 
     # --- the iterations of one c round -------------------------------------------------------
 
@@ -280,13 +309,15 @@ class CEM:
         return list(self._graph_loop.run(consts, state, self.predictor.tensor, *tensors[15:]))
 
     def _smooth_gradient(self, X):
-        """``(consts, y) -> clip(∇_y(‖x0 − y‖² + γ‖AE(in) − in‖²))`` for black boxes: NumPy, or TensorFlow for the AE."""
+        """``(consts, y) -> clip(∇_y(‖x0 − y‖² + γ‖AE(in) − in‖²))`` for black boxes: NumPy, or
+        TensorFlow for the AE."""
         if self.ae_model is None:
             return lambda consts, y: np.clip(2.0 * (y - consts.x0), *self.clip)
         key = ("autoencoder", X.shape[1:])
         if key not in self._programs:
             rows = tf.TensorSpec((None,) + X.shape[1:], tf.float32)
-            build = lambda x0, no_info, y: self._graph_loop.smooth_gradient(Constants(x0, None, no_info, None, None, None), y)
+            build = lambda x0, no_info, y: self._graph_loop.smooth_gradient(
+                Constants(x0, None, no_info, None, None, None), y)
             self._programs[key] = self.runtime.compile(build, [rows, rows, rows])
         program = self._programs[key]
         return lambda consts, y: program(consts.x0, consts.no_info, y)

@@ -13,20 +13,27 @@ box: ``∂p/∂x'`` comes from central differences, one batched call per iterati
 candidates. Categorical features are optimised as numbers and rounded to their nearest
 valid value whenever the model is asked whether the target is reached.
 """
-import numbers
 import warnings
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from deepexplain.explanation import Explanation
 from deepexplain.numerical_gradients import jacobian_from_outputs, perturbed_rows
-from deepexplain.runtime import default_runtime
-from deepexplain.targets import is_tensorflow_model
-from deepexplain.validation import as_float_array, describe, positive_float, positive_int, random_generator
+from deepexplain.validation import (
+    aliased,
+    as_float_array,
+    boolean,
+    describe,
+    is_integer,
+    pair,
+    positive_float,
+    positive_int,
+    random_generator,
+)
 
 from .cem import PROGRESS_DELAY
 from .predictor import Predictor
-from .validation import flag, pair
 
 N_CANDIDATES = 8
 """Candidates optimised per requested counterfactual."""
@@ -39,12 +46,14 @@ class Counterfactual:
     shape ``(n_features, 2)``. ``categorical_features`` lists the indices of integer-coded
     features (valid values: the integers in their range) or maps indices to their valid values.
     ``sess`` is the ``tf.compat.v1.Session`` of a tf_keras model in session style.
+    ``random_state`` draws the random starting points: None (fresh randomness), an int or a
+    ``numpy.random.Generator`` (reproducible); ``seed`` is its old name.
     """
 
     def __init__(self, model, feature_ranges, categorical_features=None, lam_init=0.1, learning_rate=0.02,
-                 eps=1e-3, seed=0, sess=None):
-        runtime = default_runtime(session=sess) if is_tensorflow_model(model) else None
-        self.predictor = Predictor(model, runtime, name="model")
+                 eps=1e-3, random_state=None, sess=None, seed=None):
+        self.model = model
+        self.predictor = Predictor(model, sess, name="model")
         self.feature_ranges = feature_ranges
         self.categorical_features = categorical_features
         self.lam_init = positive_float("lam_init", lam_init)
@@ -52,22 +61,23 @@ class Counterfactual:
         self.eps = as_float_array("eps", eps)
         if self.eps.ndim > 1 or np.any(self.eps <= 0):
             raise ValueError(f"eps: expected a number > 0 or one such number per feature, got {describe(eps)}")
-        random_generator("seed", seed)
-        self.seed = seed
+        self.random_state = aliased("random_state", random_state, "seed", seed)
+        random_generator("random_state", self.random_state)
 
     # --- parameters, checked against the instance -----------------------------------------
 
     def _bounds(self, n_features):
-        ranges = as_float_array("feature_ranges", self.feature_ranges) if not isinstance(self.feature_ranges, tuple) else None
+        given = self.feature_ranges
+        ranges = None if isinstance(given, tuple) else as_float_array("feature_ranges", given)
         if ranges is not None and ranges.shape == (n_features, 2) and n_features != 2:
             low, high = ranges[:, 0], ranges[:, 1]
         else:
-            low, high = (as_float_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", self.feature_ranges)))
+            low, high = (as_float_array(f"feature_ranges[{i}]", v) for i, v in enumerate(pair("feature_ranges", given)))
         try:
             low, high = (np.broadcast_to(b, (n_features,)).astype(np.float64) for b in (low, high))
         except ValueError:
-            raise ValueError(f"feature_ranges: expected (min, max) with numbers or {n_features} values each, or an array "
-                             f"of shape ({n_features}, 2), got {describe(self.feature_ranges)}") from None
+            raise ValueError(f"feature_ranges: expected (min, max) with numbers or {n_features} values each, or an "
+                             f"array of shape ({n_features}, 2), got {describe(given)}") from None
         if np.any(high <= low):
             raise ValueError("feature_ranges: expected min < max for every feature")
         return low, high
@@ -79,11 +89,12 @@ class Counterfactual:
             spec = {i: None for i in spec}
         categories = {}
         for index, values in spec.items():
-            if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < n_features:
+            if not is_integer(index) or not 0 <= index < n_features:
                 raise ValueError(f"categorical_features: expected feature indices in [0, {n_features}), got {index!r}")
             if values is None:
                 values = np.arange(np.ceil(low[index]), np.floor(high[index]) + 1)
-            categories[int(index)] = np.sort(as_float_array(f"categorical_features[{index}]", values).ravel()).astype(np.float64)
+            values = as_float_array(f"categorical_features[{index}]", values).ravel()
+            categories[int(index)] = np.sort(values).astype(np.float64)
             if categories[int(index)].size == 0:
                 raise ValueError(f"categorical_features: feature {index} has no valid value in its range")
         return categories
@@ -109,11 +120,15 @@ class Counterfactual:
         """Up to ``n_counterfactuals`` counterfactuals of ``original``, closest first.
 
         ``target_class`` is a class index or ``'other'`` (any class but the original one).
-        Returns a list of arrays shaped like ``original``; fewer than asked (and a warning)
-        when fewer distinct solutions were found. ``verbose`` shows progress: True always,
+        Returns an ``Explanation`` (a dict with attribute access and ``meta``) that iterates,
+        indexes and counts like the list of its ``counterfactuals`` (``for cf in result``):
+        ``counterfactuals`` (arrays shaped like ``original``), ``distance`` (their
+        :meth:`distance` to ``original``), ``cf_pred`` (their classes), ``X`` and ``X_pred``
+        (``original`` and its class). Fewer than asked (and a warning) when fewer distinct
+        solutions were found. ``verbose`` shows progress: True always,
         False never, None (default) once the search takes more than a few seconds.
         """
-        verbose = flag("verbose", verbose, allow_none=True)
+        verbose = boolean("verbose", verbose, allow_none=True)
         x = as_float_array("original", original)
         shape = x.shape
         if x.ndim == 2 and x.shape[0] == 1:
@@ -129,33 +144,46 @@ class Counterfactual:
         if np.any(x < low) or np.any(x > high):
             raise ValueError("original: expected values inside feature_ranges")
         categories = self._categories(x.size, low, high)
-        probs = self.predictor(x[None])
+        probs = self.predictor(x[None], name="original")
         original_class = int(probs.argmax())
         target = self._target(target_class, probs.shape[1], original_class)
 
         found = self._search(x.astype(np.float64), low, high, categories, original_class, target,
                              N_CANDIDATES * n_counterfactuals, max_iterations, verbose)
         if len(found) < n_counterfactuals:
-            warnings.warn(f"Found {len(found)} of {n_counterfactuals} counterfactuals; increase max_iterations", stacklevel=2)
-        return [cf.reshape(shape).astype(np.float32) for cf in found[:n_counterfactuals]]
+            warnings.warn(f"Found {len(found)} of {n_counterfactuals} counterfactuals; increase max_iterations",
+                          stacklevel=2)
+        counterfactuals = [cf.reshape(shape).astype(np.float32) for cf in found[:n_counterfactuals]]
+        rows = np.array([cf.ravel() for cf in counterfactuals], np.float32).reshape(len(counterfactuals), x.size)
+        params = {"target_class": target_class, "n_counterfactuals": n_counterfactuals,
+                  "max_iterations": max_iterations, "lam_init": self.lam_init, "learning_rate": self.learning_rate,
+                  "random_state": self.random_state}
+        return Explanation({
+            "counterfactuals": counterfactuals,
+            "distance": np.array([self.distance(x, cf) for cf in counterfactuals]),
+            "cf_pred": self.predictor(rows).argmax(1) if len(rows) else np.zeros(0, int),
+            "X": x.reshape(shape), "X_pred": original_class,
+        }, "Counterfactual", params=params, model=self.model, unpack="counterfactuals")
 
     def _target(self, target_class, n_classes, original_class):
         if target_class == "other":
             return None
-        if isinstance(target_class, bool) or not isinstance(target_class, numbers.Integral) or not 0 <= target_class < n_classes:
-            raise ValueError(f"target_class: expected a class index in [0, {n_classes}) or 'other', got {describe(target_class)}")
+        if not is_integer(target_class) or not 0 <= target_class < n_classes:
+            raise ValueError(f"target_class: expected a class index in [0, {n_classes}) or 'other', "
+                             f"got {describe(target_class)}")
         if target_class == original_class:
             raise ValueError(f"target_class: expected a class other than the original prediction {original_class}")
         return int(target_class)
 
     def _search(self, x, low, high, categories, original_class, target, n, max_iterations, verbose):
         """Adam on the normalised features ``z = (x' − min)/(max − min)`` for ``n`` candidates at once."""
-        rng = random_generator("seed", self.seed)
+        rng = random_generator("random_state", self.random_state)
         scale = high - low
         z0 = (x - low) / scale
         # Starts: x itself, points around x, and points anywhere in the box (for diversity).
         near = np.arange(n) < n // 2
-        z = np.where(near[:, None], np.clip(z0 + rng.uniform(-0.25, 0.25, (n, x.size)), 0, 1), rng.uniform(0, 1, (n, x.size)))
+        around = np.clip(z0 + rng.uniform(-0.25, 0.25, (n, x.size)), 0, 1)
+        z = np.where(near[:, None], around, rng.uniform(0, 1, (n, x.size)))
         z[0] = z0
         lam = self.lam_init * 10 ** rng.uniform(-1, 0, n)
         lam[0] = self.lam_init
@@ -186,7 +214,7 @@ class Counterfactual:
             if step % patience == 0:
                 lam = np.where(reached, lam, lam / 2)
         ok = np.isfinite(best)
-        return [low + z * scale for z in self._distinct((best_x[ok] - low) / scale, best[ok])]
+        return [best_x[ok][i] for i in self._distinct((best_x[ok] - low) / scale, best[ok])]
 
     @staticmethod
     def _best_other(probs, original_class):
@@ -196,10 +224,10 @@ class Counterfactual:
 
     @staticmethod
     def _distinct(solutions, distances, tolerance=0.05):
-        """The solutions by increasing distance, without those within ``tolerance`` of a closer one."""
-        order = np.argsort(distances)
+        """Indices of the solutions by increasing distance, without those within ``tolerance`` of a
+        closer one (the solutions themselves are returned unchanged: categories stay exact)."""
         kept = []
-        for i in order:
-            if all(np.abs(solutions[i] - other).max() > tolerance for other in kept):
-                kept.append(solutions[i])
+        for i in np.argsort(distances):
+            if all(np.abs(solutions[i] - solutions[j]).max() > tolerance for j in kept):
+                kept.append(i)
         return kept

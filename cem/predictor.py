@@ -1,32 +1,28 @@
-"""A classifier as CEM and Counterfactual use it: NumPy in, checked class probabilities out.
+"""A classifier as CEM and Counterfactual use it: the model adapter plus a check of class probabilities.
 
-Keras models (Keras 3 or tf_keras), ``tf.Module``s and ``tf.function``s are
-*differentiable*: they are also called on tensors inside compiled functions, so
-gradients come from autodiff. Any other callable is a black box.
+``Predictor`` is :class:`deepexplain.models.Predictor` (any Keras model or its bound ``predict``,
+``tf.Module``, scikit-learn estimator or callable, batched and compiled once) whose outputs must
+be class probabilities. Differentiable models (TensorFlow) also have the adapter's tensor entry,
+``tensor``, so gradients come from autodiff; any other model is a black box.
 """
 import warnings
 
 import numpy as np
-import tensorflow as tf
 
-from deepexplain.targets import call_model, is_tensorflow_model
+from deepexplain.models import Predictor as ModelAdapter
 from deepexplain.validation import describe
 
 
-def check_probabilities(name, probs, n_rows):
-    """``probs`` as a float array of shape ``(n_rows, classes)`` whose rows are distributions.
+def check_probabilities(name, probs):
+    """``probs``, the adapter's ``(n, outputs)`` predictions, as float32 class probabilities: at
+    least two per row, in [0, 1], each row summing to 1.
 
     Rows with NaN or infinite values are kept (they never count as a solution) and warned about.
     """
-    probs = np.asarray(probs.numpy() if hasattr(probs, "numpy") else probs)
-    if probs.dtype.kind not in "iuf":
-        raise TypeError(f"{name}: expected real class probabilities, got {describe(probs)}")
-    probs = probs.astype(np.float32, copy=False)
-    if probs.ndim != 2 or probs.shape[0] != n_rows or probs.shape[1] < 2:
-        raise ValueError(
-            f"{name}: the model returned {describe(probs)} for {n_rows} rows; expected class probabilities of "
-            f"shape ({n_rows}, n_classes ≥ 2)"
-        )
+    probs = probs.astype(np.float32)
+    if probs.shape[1] < 2:
+        raise ValueError(f"{name}: the model returned {probs.shape[1]} output per row; expected class "
+                         "probabilities of shape (n, n_classes ≥ 2)")
     finite = np.isfinite(probs).all(1)
     if not finite.all():
         warnings.warn(f"{name}: the model returned NaN or infinite probabilities; those rows are never a solution",
@@ -43,29 +39,19 @@ def check_probabilities(name, probs, n_rows):
 
 
 class Predictor:
-    """``predict`` with a NumPy entry point (``__call__``) and, if differentiable, a tensor one."""
+    """``predictor(x, name)``: checked float32 class probabilities of ``model`` on the rows ``x``
+    (``name``: the caller's parameter, for errors); for a TensorFlow model also
+    ``predictor.tensor(x)``, its output on tensors (``differentiable``)."""
 
-    def __init__(self, model, runtime, name="predict"):
+    def __init__(self, model, session=None, name="predict"):
         if not callable(model):
-            raise TypeError(f"{name}: expected a Keras model or a function returning class probabilities, got {describe(model)}")
-        self.model = model
+            raise TypeError(f"{name}: expected a Keras model or a function returning class probabilities, "
+                            f"got {describe(model)}")
         self.name = name
-        self.runtime = runtime
-        self.differentiable = is_tensorflow_model(model)
-        self._compiled = {}
+        self.adapter = ModelAdapter(model, session=session, name=name, warn_nonfinite=False, flatten_outputs=False)
+        self.differentiable = self.adapter.differentiable
+        self.tensor = self.adapter.tensor
 
-    def tensor(self, x):
-        """The model's output on tensors, as float32 (float16/float64/integer models are cast at the boundary)."""
-        return tf.cast(tf.convert_to_tensor(call_model(self.model, x)), tf.float32)
-
-    def __call__(self, x):
+    def __call__(self, x, name="X"):
         x = np.asarray(x, dtype=np.float32)
-        if self.differentiable:
-            key = x.shape[1:]
-            if key not in self._compiled:
-                spec = tf.TensorSpec((None,) + key, tf.float32)
-                self._compiled[key] = self.runtime.compile(self.tensor, [spec])
-            probs = self._compiled[key](x)
-        else:
-            probs = self.model(x)
-        return check_probabilities(self.name, probs, x.shape[0])
+        return check_probabilities(self.name, self.adapter(x, name=name))

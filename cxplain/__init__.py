@@ -5,4 +5,12 @@ from .gce import GenerativeCausalExplainer
 from .masking import WordDropMasking, ZeroMasking
 from .model_builders import MLPModelBuilder, RNNModelBuilder, UNetModelBuilder
 
-__all__ = ["CXPlain", "GenerativeCausalExplainer", "MLPModelBuilder", "RNNModelBuilder", "UNetModelBuilder", "WordDropMasking", "ZeroMasking"]
+__all__ = [
+    "CXPlain",
+    "GenerativeCausalExplainer",
+    "MLPModelBuilder",
+    "RNNModelBuilder",
+    "UNetModelBuilder",
+    "WordDropMasking",
+    "ZeroMasking",
+]

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from deepexplain.validation import is_integer
+
 
 def spatial_shape(sample_shape):
     """The shape of the positions of a sample: ``(p,)`` or the sample shape without channels."""
@@ -19,12 +21,12 @@ def spatial_shape(sample_shape):
 def check_downsample_factors(value, spatial_rank=None):
     """``value`` (an int, or a tuple of one int or one int per spatial axis) as a tuple per axis
     (with ``spatial_rank`` None, only the ints are checked)."""
-    factors = (value,) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    factors = (value,) if is_integer(value) else value
     try:
         factors = tuple(factors) if not isinstance(factors, (str, bytes)) else None
     except TypeError:
         factors = None
-    valid = factors and all(isinstance(f, (int, np.integer)) and not isinstance(f, (bool, np.bool_)) and f >= 1
+    valid = factors and all(is_integer(f) and f >= 1
                             for f in factors)
     if not valid or (spatial_rank is not None and len(factors) not in (1, spatial_rank)):
         counts = "1 or one per spatial axis" if spatial_rank is None else f"1 or {spatial_rank}"

@@ -85,4 +85,6 @@ def label_matrix(y, outputs):
         return np.eye(outputs, dtype=np.float32)[y.astype(int)]
     if y.ndim == 2 and y.shape[1] == outputs:
         return y.astype(np.float32)
-    raise ValueError(f"y: expected shape (n,) or (n, {outputs}) to match the explained model's {outputs} outputs, got {describe(y)}")
+    raise ValueError(
+        f"y: expected shape (n,) or (n, {outputs}) to match the explained model's {outputs} outputs, got {describe(y)}"
+    )

@@ -11,10 +11,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from deepexplain import validation as checks
 from deepexplain.batching import row_slices
+from deepexplain.explanation import Explanation
+from deepexplain.models import default_batch_size
 from deepexplain.validation import as_float_array, describe, positive_int, random_generator
 
-from . import checks, serialisation
+from . import serialisation
 from .blocks import check_downsample_factors, spatial_shape, upsample
 from .causal_objective import PerSampleLoss, causal_weights, kl_divergence, label_matrix, resolve_loss
 from .masked_predictions import MaskedPredictor, check_explained_model
@@ -22,14 +25,12 @@ from .model_builders import BaseModelBuilder
 from .style import runtime
 from .uncertainty import check_confidence_level, median_and_interval, training_sets
 
-EXPLAIN_ROWS = 4096
-"""Samples per forward pass of the explanation models."""
-
 
 def _check_masked_data(masked_data, n, count):
     """``masked_data`` as two float32 arrays ``(n, outputs)`` and ``(n, count, outputs)``."""
     if not isinstance(masked_data, (tuple, list)) or len(masked_data) != 2:
-        raise TypeError(f"masked_data: expected the pair (predictions, masked) from masked_predictions(X), got {describe(masked_data)}")
+        raise TypeError("masked_data: expected the pair (predictions, masked) from masked_predictions(X), "
+                        f"got {describe(masked_data)}")
     predictions, masked = (as_float_array(f"masked_data[{i}]", a, finite=False) for i, a in enumerate(masked_data))
     if predictions.ndim != 2 or predictions.shape[0] != n or masked.shape != (n, count, predictions.shape[1]):
         raise ValueError(
@@ -92,7 +93,8 @@ class CXPlain:
                             f"got {describe(self.model_builder)}")
         self.model_builder.check_params()
         if not callable(getattr(self.masking_operation, "removal", None)):
-            raise TypeError(f"masking_operation: expected ZeroMasking() or WordDropMasking(), got {describe(self.masking_operation)}")
+            raise TypeError("masking_operation: expected ZeroMasking() or WordDropMasking(), "
+                            f"got {describe(self.masking_operation)}")
         if self.loss is not None:
             resolve_loss(self.loss)
         positive_int("num_models", self.num_models)
@@ -149,7 +151,8 @@ class CXPlain:
         labels = label_matrix(y, predictions.shape[1])
         weights = causal_weights(PerSampleLoss(self.loss, predictions.shape[1]), labels, predictions, masked)
         if not np.all(np.isfinite(weights)):
-            raise ValueError(f"loss: gave NaN or infinite values on the explained model's outputs ({describe(self.loss)})")
+            raise ValueError("loss: gave NaN or infinite values on the explained model's outputs "
+                             f"({describe(self.loss)})")
         return weights
 
     # -- fitting ----------------------------------------------------------------------------
@@ -196,7 +199,8 @@ class CXPlain:
 
     def _check_fitted(self, X):
         if not hasattr(self, "models_"):
-            raise ValueError("CXPlain is not fitted yet: call fit(X, y) (or CXPlain.load) before explain, predict or score")
+            raise ValueError("CXPlain is not fitted yet: call fit(X, y) (or CXPlain.load) before explain, predict "
+                             "or score")
         X = checks.samples(X)
         if X.shape[1:] != self.sample_shape_:
             raise ValueError(f"X: expected samples of shape {self.sample_shape_} (as in fit), got {describe(X)}")
@@ -213,7 +217,8 @@ class CXPlain:
                 lambda x: tf.stack([model(x, training=False) for model in self.models_]), [spec])
         if len(X) == 0:
             return np.zeros((len(self.models_), 0, int(self.block_ids_.max()) + 1), np.float32)
-        return np.concatenate([self._forward(X[rows]) for rows in row_slices(len(X), EXPLAIN_ROWS)], axis=1)
+        chunks = row_slices(len(X), default_batch_size(X[:1].nbytes))
+        return np.concatenate([self._forward(X[rows]) for rows in chunks], axis=1)
 
     def _member_attributions(self, X):
         """Every explanation model's attributions: ``(num_models, n, *attribution shape)``."""
@@ -223,16 +228,23 @@ class CXPlain:
     def explain(self, X, confidence_level=0.95):
         """Attributions for ``X``; with ``num_models > 1`` also their intervals.
 
-        Returns the attributions (the median over the ensemble), or with an
-        ensemble ``(attributions, intervals)`` where ``intervals[..., 0]`` and
+        Returns an ``Explanation`` (a dict with attribute access and ``meta``), the same for
+        one model and an ensemble: ``attributions`` (the median over the ensemble) and
+        ``intervals`` (None for one model; for an ensemble ``intervals[..., 0]`` and
         ``intervals[..., 1]`` are the lower and upper percentile bounds at
-        ``confidence_level``.
+        ``confidence_level``). It unpacks as the pair: ``attributions, intervals =
+        explainer.explain(X)``.
         """
         confidence_level = check_confidence_level(confidence_level)
         members = self._member_attributions(self._check_fitted(X))
         if len(members) == 1:
-            return members[0]
-        return median_and_interval(members, confidence_level)
+            attributions, intervals = members[0], None
+        else:
+            attributions, intervals = median_and_interval(members, confidence_level)
+        params = {"confidence_level": confidence_level, "num_models": len(members),
+                  "downsample_factors": self.factors_, "random_state": self.random_state}
+        return Explanation({"attributions": attributions, "intervals": intervals}, "CXPlain", params=params,
+                           model=self.explained_model, unpack=("attributions", "intervals"))
 
     def save(self, directory, overwrite=False):
         """Write the fitted explainer to ``directory`` (``cxplain.json`` + ``weights.h5``); see
@@ -250,7 +262,7 @@ class CXPlain:
         return np.median(self._member_attributions(self._check_fitted(X)), axis=0)
 
     def score(self, X, y, masked_data=None):
-        """Mean ``KL(ω ‖ A(x))`` over ``(X, y)``: a float, or one per model for an ensemble.
+        """Mean ``KL(ω ‖ A(x))`` over ``(X, y)`` and over the models of the ensemble: a float.
 
         Lower is better. The explained model is called unless ``masked_data`` is given.
         """
@@ -259,5 +271,4 @@ class CXPlain:
             raise ValueError(f"X: expected at least one sample to score, got {describe(X)}")
         target = self._causal_targets(X, y, masked_data)
         divergence = PerSampleLoss(kl_divergence, target.shape[1])
-        losses = [float(np.mean(divergence(target, member))) for member in self._block_attributions(X)]
-        return losses[0] if len(losses) == 1 else losses
+        return float(np.mean([np.mean(divergence(target, member)) for member in self._block_attributions(X)]))

@@ -39,7 +39,10 @@ class WordDropMasking:
         if any(f != 1 for f in factors):
             raise ValueError(f"downsample_factors: WordDropMasking removes single tokens, expected (1,), got {factors}")
         if len(sample_shape) > 1 and tuple(sample_shape[1:]) != (1,):
-            raise ValueError(f"X: WordDropMasking expects token sequences of shape (n, length) or (n, length, 1), got samples of shape {tuple(sample_shape)}")
+            raise ValueError(
+                "X: WordDropMasking expects token sequences of shape (n, length) or (n, length, 1), "
+                f"got samples of shape {tuple(sample_shape)}"
+            )
         length = sample_shape[0]
         order = np.array([[p for p in range(length) if p != j] + [length] for j in range(length)])
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from deepexplain.validation import positive_int, random_generator
+from deepexplain.validation import boolean, is_number, positive_int, random_generator
 
-from . import checks
 from .causal_objective import resolve_loss
 from .masking import WordDropMasking, ZeroMasking
 from .model_builders import MLPModelBuilder, RNNModelBuilder, UNetModelBuilder
@@ -68,10 +67,15 @@ def save(explainer, directory, overwrite=False):
         if cls_name not in registry:
             raise ValueError(f"{label}: save supports {sorted(registry)}, got {cls_name}")
     if directory.exists() and not directory.is_dir():
-        raise ValueError(f"directory: expected a directory (new or written by CXPlain.save), got the existing file {directory}")
+        raise ValueError(
+            f"directory: expected a directory (new or written by CXPlain.save), got the existing file {directory}"
+        )
     existing = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if (directory / name).exists()]
     if existing and not overwrite:
-        raise ValueError(f"directory: {directory} already holds a saved CXPlain ({', '.join(existing)}); pass overwrite=True to replace it")
+        raise ValueError(
+            f"directory: {directory} already holds a saved CXPlain ({', '.join(existing)}); "
+            "pass overwrite=True to replace it"
+        )
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if (directory / name).is_dir():
             raise ValueError(f"directory: {directory / name} is a directory; expected a file written by CXPlain.save")
@@ -113,9 +117,15 @@ def _read_config(directory, config_file=CONFIG_FILE, weights_file=WEIGHTS_FILE, 
     if not isinstance(config, dict) or config.get("format") != format_name:
         raise ValueError(f"directory: {path} is not a {label} configuration")
     if config.get("version") != version:
-        raise ValueError(f"directory: saved with {label} format version {config.get('version')!r}, this version reads version {version}")
+        raise ValueError(
+            f"directory: saved with {label} format version {config.get('version')!r}, "
+            f"this version reads version {version}"
+        )
     if config.get("weights_sha256") != _sha256(directory / weights_file):
-        raise ValueError(f"directory: {weights_file} does not match the checksum in {config_file}; the files were modified or corrupted")
+        raise ValueError(
+            f"directory: {weights_file} does not match the checksum in {config_file}; "
+            "the files were modified or corrupted"
+        )
     return config
 
 
@@ -166,7 +176,7 @@ def _dtype(value):
 
 
 def _losses(value):
-    if not isinstance(value, list) or not all(checks.is_number(v) for v in value):
+    if not isinstance(value, list) or not all(is_number(v) for v in value):
         raise ValueError(f"expected a list of numbers, got {value!r}")
     return [float(v) for v in value]
 
@@ -179,7 +189,7 @@ def _config_fields(config):
         "loss": _field(config, "loss", _loss),
         "num_models": _field(config, "num_models", lambda v: positive_int("num_models", v)),
         "downsample_factors": _field(config, "downsample_factors", _positive_ints),
-        "flatten_for_explained_model": _field(config, "flatten_for_explained_model", lambda v: checks.boolean("value", v)),
+        "flatten_for_explained_model": _field(config, "flatten_for_explained_model", lambda v: boolean("value", v)),
         "random_state": _field(config, "random_state", _random_state),
         "sample_shape": _field(config, "sample_shape", _positive_ints),
         "input_dtype": _field(config, "input_dtype", _dtype),
@@ -196,7 +206,9 @@ def _weight_arrays(weights_file, num_models):
     names = sorted(weights_file.keys())
     expected = sorted(f"model_{i}" for i in range(num_models))
     if names != expected:
-        raise ValueError(f"directory: {WEIGHTS_FILE} holds groups {names}, expected {expected} for num_models={num_models}")
+        raise ValueError(
+            f"directory: {WEIGHTS_FILE} holds groups {names}, expected {expected} for num_models={num_models}"
+        )
     arrays = []
     for i in range(num_models):
         group = weights_file[f"model_{i}"]
@@ -231,7 +243,9 @@ def load(cls, directory, explained_model=None, loss=None):
         try:
             model.set_weights(weights)
         except ValueError as error:
-            raise ValueError(f"directory: the weights of model {i} in {WEIGHTS_FILE} do not fit the saved configuration ({error})") from None
+            raise ValueError(
+                f"directory: the weights of model {i} in {WEIGHTS_FILE} do not fit the saved configuration ({error})"
+            ) from None
         models.append(model)
     explainer._set_fitted(models, sample_shape, dtype, factors, ids)
     explainer.validation_losses_ = fields["validation_losses"]

@@ -5,13 +5,13 @@ training samples; the point estimate is the median of the ``M`` attributions and
 the interval at confidence ``c`` is their ``(1 − c)/2`` and ``(1 + c)/2``
 percentiles.
 """
-import numbers
-
 import numpy as np
+
+from deepexplain.validation import is_number
 
 
 def check_confidence_level(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+    if not is_number(value) or not 0 < value < 1:
         raise ValueError(f"confidence_level: expected a number strictly between 0 and 1, got {value!r}")
     return float(value)
 

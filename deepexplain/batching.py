@@ -25,6 +25,19 @@ def pad_rows(array, rows):
     return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], array.dtype)])
 
 
+def in_fixed_calls(run, arrays, max_rows):
+    """``run(*arrays)``, a list of arrays with one row per input row; with ``max_rows`` (inputs of
+    a fixed batch size), in calls of exactly ``max_rows`` rows, the last padded at the end with
+    zero rows, whose results are dropped."""
+    if max_rows is None:
+        return run(*arrays)
+    parts = []
+    for rows in list(row_slices(len(arrays[0]), max_rows)) or [slice(0, 0)]:
+        results = run(*[pad_rows(a[rows], max_rows) for a in arrays])
+        parts.append([np.asarray(r)[: rows.stop - rows.start] for r in results])
+    return parts[0] if len(parts) == 1 else [np.concatenate(p) for p in zip(*parts)]
+
+
 def fit_fixed_batch(batch_size, fixed_rows):
     """The rows per call when the model takes exactly ``fixed_rows`` rows per call (a
     placeholder of fixed batch size): ``batch_size`` if smaller, else ``fixed_rows``."""

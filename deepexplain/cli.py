@@ -8,10 +8,12 @@
     deepexplain info OUT.h5
 
 Errors are one line on stderr (``--debug`` shows the traceback); the exit codes are listed in
-:mod:`deepexplain.batch.errors`.
+:mod:`deepexplain.batch.errors`. SIGTERM stops a run as Ctrl-C does (exit 130, temporary files
+removed, committed rows kept).
 """
 import functools
 import json
+import signal
 import sys
 
 import click
@@ -51,12 +53,21 @@ def parse_params(pairs):
     return params
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def reports_errors(command):
-    """Turn exceptions into one line on stderr and an exit code, unless ``--debug``."""
+    """Turn exceptions into one line on stderr and an exit code, unless ``--debug``; SIGTERM
+    interrupts like Ctrl-C, so that every exit path cleans up."""
 
     @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
     @functools.wraps(command)
     def wrapper(*args, debug=False, **kwargs):
+        try:
+            previous = signal.signal(signal.SIGTERM, _interrupt)
+        except ValueError:  # not the main thread: leave SIGTERM alone
+            previous = None
         try:
             return command(*args, **kwargs)
         except click.exceptions.ClickException:
@@ -67,20 +78,31 @@ def reports_errors(command):
             message = "interrupted" if isinstance(error, KeyboardInterrupt) else " ".join(str(error).split())
             click.echo(f"deepexplain: error: {message}", err=True)
             sys.exit(exit_code(error))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+trust_option = click.option(
+    "--trust-model-code", is_flag=True,
+    help="Load a SavedModel even if its graphs hold operations that are not computations on tensors (file or "
+         "network I/O, Python calls): only for models from an author you trust.")
 
 
 def run_options(command):
     """The options every batch run shares."""
     for decorator in reversed([
-        click.option("--data", "data", required=True, help="Rows to explain: file.npy, file.npz[:NAME] or file.h5:/dataset."),
+        click.option("--data", "data", required=True,
+                     help="Rows to explain: file.npy, file.npz[:NAME] or file.h5:/dataset."),
         click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The HDF5 file to write."),
         click.option("--chunk-rows", default=1024, show_default=True, type=click.IntRange(min=1),
                      help="Rows read, computed and committed at a time (the unit of resume)."),
         click.option("--resume", is_flag=True, help="Continue an interrupted run of the same job in OUT."),
         click.option("--overwrite", is_flag=True, help="Replace an existing OUT."),
-        click.option("--workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of N worker processes."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Run on a local Dask cluster of N worker processes."),
         click.option("--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:port)."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]):
@@ -96,7 +118,12 @@ def _run(job, data, out, labels, chunk_rows, resume, overwrite, workers, schedul
         click.echo(f"wrote {out}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_CODES = ("Exit codes: 0 done, 1 internal error (a bug), 2 usage error (or an unusable --out directory), 3 bad "
+              "input, 4 output conflict (OUT exists, another job, or another process writing OUT), 5 damaged output, "
+              "6 disk full (committed rows kept), 130 interrupted.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(package_name="deepexplain")
 def main():
     """Batch attribution runs over saved models and data files, resumable, on one machine or Dask."""
@@ -107,22 +134,23 @@ def main():
 @click.option("--method", "methods", required=True, multiple=True,
               help=f"A deepexplain method (repeat for several): {', '.join(sorted(METHODS))}.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A method parameter, VALUE as JSON (steps=50, baseline=0.5) or @FILE for an array (baseline=@b.npy); "
-                   "METHOD.KEY=VALUE for one method.")
+              help="A method parameter, VALUE as JSON (steps=50, baseline=0.5) or @FILE for an array "
+                   "(baseline=@b.npy); METHOD.KEY=VALUE for one method.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Most rows per model call.")
 @click.option("--targets", default="predicted", show_default=True,
               help="predicted, labels (with --labels), index:K or all.")
 @click.option("--labels", help="Class indices or one-hot rows per data row (a data spec).")
 @click.option("--logits/--probabilities", default=True, show_default=True,
               help="Explain the pre-softmax output of a model ending in a softmax, or the probabilities.")
+@trust_option
 @run_options
 @reports_errors
-def explain(model, methods, params, batch_size, targets, labels, logits, data, out, chunk_rows, resume, overwrite,
-            workers, scheduler, quiet):
+def explain(model, methods, params, batch_size, targets, labels, logits, trust_model_code, data, out, chunk_rows,
+            resume, overwrite, workers, scheduler, quiet):
     """Attributions of every row of DATA by METHOD, written to OUT."""
     from .batch.jobs import ExplainJob
 
-    job = ExplainJob.make(model, list(methods), parse_params(params), targets, logits, batch_size)
+    job = ExplainJob.make(model, list(methods), parse_params(params), targets, logits, batch_size, trust_model_code)
     _run(job, data, out, labels, chunk_rows, resume, overwrite, workers, scheduler, quiet)
 
 
@@ -133,9 +161,11 @@ def explain(model, methods, params, batch_size, targets, labels, logits, data, o
               help="A CEM parameter (kappa, beta, feature_range, no_info_val, max_iterations, c_init, c_steps, ...).")
 @click.option("--targets", default="predicted", show_default=True, type=click.Choice(["predicted", "labels"]))
 @click.option("--labels", help="Class indices per data row (a data spec), with --targets labels.")
+@trust_option
 @run_options
 @reports_errors
-def cem(model, mode, params, targets, labels, data, out, chunk_rows, resume, overwrite, workers, scheduler, quiet):
+def cem(model, mode, params, targets, labels, trust_model_code, data, out, chunk_rows, resume, overwrite, workers,
+        scheduler, quiet):
     """Contrastive explanations (cem.CEM) of every row of DATA: the PN or PP, whether one was
     found, and the predictions, per row."""
     from .batch.jobs import CemJob
@@ -144,7 +174,7 @@ def cem(model, mode, params, targets, labels, data, out, chunk_rows, resume, ove
     source = open_data(data)
     row_shape = source.shape[1:]
     source.close()
-    job = CemJob.make(model, mode, row_shape, parse_params(params), targets)
+    job = CemJob.make(model, mode, row_shape, parse_params(params), targets, trust_model_code)
     _run(job, data, out, labels, chunk_rows, resume, overwrite, workers, scheduler, quiet)
 
 
@@ -165,13 +195,16 @@ def cxplain():
 @click.option("--loss", default="categorical_crossentropy", show_default=True)
 @click.option("--random-state", type=int)
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT directory.")
+@trust_option
 @click.option("--quiet", is_flag=True)
 @reports_errors
-def cxplain_fit(model, data, labels, out, builder, params, num_models, loss, random_state, overwrite, quiet):
+def cxplain_fit(model, data, labels, out, builder, params, num_models, loss, random_state, overwrite, trust_model_code,
+                quiet):
     """Fit a CXPlain explainer of MODEL on DATA and save it to OUT."""
     from .batch.cxplain_fit import fit
 
-    fit(model, data, labels, out, builder, parse_params(params), num_models, loss, random_state, overwrite, not quiet)
+    fit(model, data, labels, out, builder, parse_params(params), num_models, loss, random_state, overwrite, not quiet,
+        trust_model_code)
     if not quiet:
         click.echo(f"wrote {out}")
 
@@ -196,18 +229,25 @@ def cxplain_explain(explainer, confidence_level, data, out, chunk_rows, resume, 
               help="An output file of `deepexplain explain`; the metrics are written into it.")
 @click.option("--metric", "metrics", multiple=True, help="A metric (repeat); default: all of them.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A metric parameter (n_subsets=100, steps=20, n_perturbations=50, radius=0.1, seed=0); METRIC.KEY=VALUE for one.")
+              help="A metric parameter (n_subsets=100, steps=20, n_perturbations=50, radius=0.1, random_state=0); "
+                   "METRIC.KEY=VALUE for one.")
 @click.option("--rows", type=click.IntRange(min=1), help="Evaluate only the first N rows.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Most rows per model call.")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Write the sensitivity-n and deletion/insertion curves to this image.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Write the sensitivity-n and deletion/insertion curves to this image.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no table.")
 @reports_errors
 def evaluate(model, data, attributions, metrics, params, rows, batch_size, plot, quiet):
-    """Quality metrics of the attributions in ATTRIBUTIONS, written into it, with a summary table."""
-    from .metrics.evaluate import evaluate_file, summary_table
+    """Quality metrics of the attributions in ATTRIBUTIONS, written into it, with a summary table.
+    The file is checked first (a damaged chunk exits with code 5) and owned while it is written."""
+    from .batch.evaluate import evaluate_file, summary_table
+    from .batch.lock import OutputLock
+    from .batch.store import verify_file
 
-    summary = evaluate_file(model, data, attributions, list(metrics) or None, parse_params(params), rows, batch_size,
-                            plot, progress=not quiet)
+    with OutputLock(attributions):
+        verify_file(attributions)
+        summary = evaluate_file(model, data, attributions, list(metrics) or None, parse_params(params), rows,
+                                batch_size, plot, progress=not quiet)
     if not quiet:
         click.echo(summary_table(summary))
 

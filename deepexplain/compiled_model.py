@@ -3,7 +3,7 @@
 * ``gradients(inputs, weights)``: ``∂ Σ(T·weights) / ∂ inputs`` under the method's
   gradient rule, one array per input (gradient methods);
 * ``outputs(inputs, weights)``: ``Σ_{non-batch} T·weights``, one value per row
-  (perturbation methods).
+  (perturbation methods; gradient methods get them from the same function).
 
 ``compile`` builds the one a method needs, once, with the explainer's runtime.
 ``weights`` has one row per input row and at most the rank of ``T`` (missing
@@ -20,16 +20,20 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from .batching import pad_rows, row_slices
+from .batching import in_fixed_calls
 from .overrides import active_rule, audit, ruled_ops
-from .targets import BLACK_BOX_METHODS, static_shape
+from .runtime import static_shape
+from .targets import BLACK_BOX_METHODS
+from .unfused import unfused
 
 DISCONNECTED = (
     "X: the target does not depend differentiably on input {index} (tf.gradients returned None). "
     "This happens when the input is integer ids that go through an embedding lookup, or when it is "
-    "not used by T at all. Explain with respect to the embedding output instead: evaluate the "
-    "embedding on your ids, pass that tensor as X (or split the model after its Embedding layer), "
-    "and sum the attributions over the embedding axis to get one value per token."
+    "not used by T at all. Explain at the embedding output with layer=: "
+    "deepexplain.explain(method, model, ids, layer='embedding') (the Embedding layer's name or object; "
+    "with a model as T in either style), or in session style de.explain(method, T, X, ids, "
+    "layer=embedding_output_tensor); the attributions then have one value per token (sum_embedding=False "
+    "keeps the embedding axis)."
 )
 
 ROWS_CHECK = "deepexplain: T has one row per input row"
@@ -52,8 +56,7 @@ def _weighted(output, weights):
         return output * tf.reshape(weights, tf.concat([tf.shape(weights), tf.ones([extra], tf.int32)], 0))
 
 
-def _rows(output, weights):
-    weighted = _weighted(output, weights)
+def _row_sums(weighted):
     return tf.reduce_sum(tf.reshape(weighted, [tf.shape(weighted)[0], -1]), axis=1)
 
 
@@ -112,7 +115,8 @@ class CompiledModel(_Calls):
         self._reference_activations = None
 
     def _output(self, inputs):
-        output = as_float_output(self.label, tf.convert_to_tensor(self.target(inputs)), self.method.needs_gradients)
+        with unfused(getattr(self.target, "model", None) if self.method.rule is not None else None):
+            output = as_float_output(self.label, tf.convert_to_tensor(self.target(inputs)), self.method.needs_gradients)
         shape, batch = static_shape(output), static_shape(inputs[0])
         if shape == () or (shape and batch and shape[0] is not None and shape[0] != batch[0]):
             inputs = f"inputs of shape {tuple('batch' if d is None else d for d in batch)}" if batch else "its inputs"
@@ -125,14 +129,16 @@ class CompiledModel(_Calls):
         output = self._output(inputs)
         if self.method.rule is not None:
             self._warn_unmodified(inputs, output)
+        ruled = ruled_ops(inputs, output, self.method.rule)
         if self._reference_activations is not None:
-            self._bind_references(inputs, output)
-        with active_rule(self.method.rule):
-            grads = tf.gradients(tf.reduce_sum(_weighted(output, weights)), inputs)
+            self._bind_references(ruled)
+        weighted = _weighted(output, weights)
+        with active_rule(self.method.rule, ruled):
+            grads = tf.gradients(tf.reduce_sum(weighted), inputs)
         for index, grad in enumerate(grads):
             if grad is None:
                 raise ValueError(DISCONNECTED.format(index=index))
-        return grads
+        return grads + [_row_sums(weighted)]
 
     def _build_activations(self, *inputs):
         """The inputs and outputs of the ops the method's rule replaces (see ``ruled_ops``).
@@ -143,11 +149,10 @@ class CompiledModel(_Calls):
         inputs = list(inputs)
         ops = ruled_ops(inputs, self._output(inputs), self.method.rule)
         self._reference_ops = [op.type for op in ops]
-        return [tf.identity(t) for op in ops for t in (op.inputs[0], op.outputs[0])]
+        return [tf.identity(t) for unit in ops for t in unit.references]
 
-    def _bind_references(self, inputs, output):
-        """Give the method's rule the reference activations of the ops it replaces."""
-        ops = ruled_ops(inputs, output, self.method.rule)
+    def _bind_references(self, ops):
+        """Give the method's rule the reference activations of the units ``ops`` it replaces."""
         if [op.type for op in ops] != self._reference_ops:
             raise RuntimeError(
                 f"{self.method.name}: the model built other ops for the reference rows ({self._reference_ops}) than "
@@ -159,7 +164,7 @@ class CompiledModel(_Calls):
     def _build_outputs(self, *tensors):
         inputs, weights = list(tensors[:-1]), tensors[-1]
         output = self._output(inputs)
-        return [_rows(output, weights)]
+        return [_row_sums(_weighted(output, weights))]
 
     def _warn_unmodified(self, inputs, output):
         unstamped, unsupported = audit(inputs, output, self.method.rule)
@@ -192,15 +197,7 @@ class CompiledModel(_Calls):
         self._run = self.runtime.compile(build, self.signature + [weights])
 
     def _in_calls(self, run, arrays):
-        """``run`` on ``arrays``; with inputs of fixed batch size, in calls of exactly ``max_rows``
-        rows (the last padded at the end with zero rows, whose results are dropped)."""
-        if self.max_rows is None:
-            return run(*arrays)
-        parts = []
-        for rows in row_slices(len(arrays[0]), self.max_rows):
-            results = run(*[pad_rows(a[rows], self.max_rows) for a in arrays])
-            parts.append([np.asarray(r)[: rows.stop - rows.start] for r in results])
-        return parts[0] if len(parts) == 1 else [np.concatenate(p) for p in zip(*parts)]
+        return in_fixed_calls(run, arrays, self.max_rows)
 
     def _call(self, inputs, weights):
         try:
@@ -209,14 +206,18 @@ class CompiledModel(_Calls):
             if ROWS_CHECK not in error.message:
                 raise
             got = "an output with another number of rows (or none)"
-            raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(weights)} rows")) from None
+            raise ValueError(
+                NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(weights)} rows")
+            ) from None
         return self._checked(results, len(weights))
 
     def gradients(self, inputs, weights):
-        return self._call(inputs, weights)
+        return self._call(inputs, weights)[:-1]
 
     def outputs(self, inputs, weights):
-        return self._call(inputs, weights)[0]
+        """``Σ_{non-batch} T·weights`` per row (for a gradient method, from the gradient function,
+        which computes them on the way)."""
+        return self._call(inputs, weights)[-1]
 
 
 class ArrayModel(_Calls):
@@ -235,7 +236,9 @@ class ArrayModel(_Calls):
         rows = len(output) if output.ndim else -1
         if rows != len(inputs[0]):
             got = "a scalar" if rows < 0 else f"{rows} rows"
-            raise ValueError(NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(inputs[0])} rows"))
+            raise ValueError(
+                NOT_PER_SAMPLE.format(label=self.label, got=got, inputs=f"a batch of {len(inputs[0])} rows")
+            )
         return output.astype(np.float32)
 
     def outputs(self, inputs, weights):

@@ -2,8 +2,8 @@
 import contextlib
 
 from .explainer import Explainer
-from .runtime import GraphRuntime, default_runtime
 from .overrides import OVERRIDE_MAP
+from .runtime import GraphRuntime, default_runtime
 from .targets import make_target
 
 
@@ -55,11 +55,17 @@ class DeepExplain:
         ``T`` is the tensor to explain with ``X`` its input tensor (or list of
         them), or a model with ``X=None``. With ``logits`` a model ending in a
         softmax is explained through its pre-softmax output. ``params`` are the
-        method's parameters (see the README's table).
+        method's parameters (see the README's table), and for every gradient
+        method ``layer``: attribute to the output of that layer (a Keras layer
+        name or object of the model; in session style, a tensor of T's graph
+        computed from X) instead of the inputs, the baseline or background then
+        given at that layer; for an embedding lookup the attributions are summed
+        over the embedding axis (one value per token) unless ``sum_embedding=False``.
         """
         if self._scope is None:
             raise RuntimeError(
-                f"{method}: DeepExplain methods run only inside the context: `with DeepExplain(...) as de: de.explain(...)`"
+                f"{method}: DeepExplain methods run only inside the context: "
+                "`with DeepExplain(...) as de: de.explain(...)`"
             )
         target = make_target(T, X, isinstance(self.runtime, GraphRuntime), logits)
         return Explainer(method, target, self.runtime, **params)

@@ -3,11 +3,12 @@ import warnings
 
 import numpy as np
 
-from .batching import fit_fixed_batch
+from .batching import fit_fixed_batch, in_fixed_calls, row_slices
 from .compiled_model import ArrayModel, CompiledModel
-from .methods import make_method
+from .layers import LayerSplit
+from .methods import make_method, method_parameters
 from .targets import BLACK_BOX_METHODS, BlackBoxModel
-from .validation import as_array_list, as_float_array, check_batch, describe, positive_int
+from .validation import as_array_list, as_float_array, boolean, check_batch, describe, positive_int
 
 NOT_DIFFERENTIABLE = (
     "T: {method} is a gradient method and needs a TensorFlow-differentiable model (a Keras model, a "
@@ -24,14 +25,30 @@ class Explainer:
     retracing.
     """
 
-    def __init__(self, method, target, runtime, **params):
+    def __init__(self, method, target, runtime, layer=None, sum_embedding=True, **params):
         if not isinstance(method, str):
             raise TypeError(f"method: expected a method name (a str such as 'deeplift'), got {describe(method)}")
+        boolean("sum_embedding", sum_embedding)
+        if layer is not None and "layer" in method_parameters(method):
+            params["layer"] = layer  # the method's own layer (Grad-CAM's feature map)
+            layer = None
         self.method = make_method(method, params)
+        if layer is not None and not self.method.needs_gradients:
+            raise TypeError(f"layer: {method} explains the model's inputs only; layer= is for the gradient methods")
         self.target = target
         self.runtime = runtime
+        self.split = None if layer is None else LayerSplit(target, layer)
+        self._explained = target if self.split is None else self.split.tail  # the target the method sees
+        self.sum_embedding = bool(sum_embedding)
         self._model = None
+        self._layer_run = None
         self._input_shapes = None
+
+    @property
+    def last_delta(self):
+        """The convergence delta of the last run, ``Σ attributions − (T(x) − T(baseline))`` per sample,
+        for the methods that report it (``intgrad``); else None."""
+        return getattr(self.method, "delta", None)
 
     def run(self, xs, ys=None, batch_size=None):
         """Attributions for ``xs`` (an array, or a list for several inputs).
@@ -39,18 +56,26 @@ class Explainer:
         ``ys`` weights the target ``T`` per sample (one-hot to pick a unit),
         shaped like ``T``; all ones when omitted. ``batch_size`` bounds the
         number of rows passed to the model at once. Returns arrays shaped like
-        ``xs`` (a list for a list of inputs).
+        ``xs`` (a list for a list of inputs); with ``layer``, shaped like the
+        layer's output (one value per token for an embedding with ``sum_embedding``).
         """
         xs_list, multiple = as_array_list("xs", xs)
         batch_size = positive_int("batch_size", batch_size, allow_none=True)
         self._check_inputs(xs_list, multiple)
         n = check_batch("xs", xs_list)
+        if self._input_shapes is None:
+            self._input_shapes = [x.shape[1:] for x in xs_list]
+        if self.split is not None:
+            xs_list, multiple = [self._layer_outputs(xs_list, batch_size)], False
         self.method.check(xs_list)
         model = self._compiled(xs_list)
         ys = self._weights(ys, n, model.output_shape)
+        ys = self._explained.sample_weights(ys, n)
         batch_size = fit_fixed_batch(batch_size, model.max_rows)
         model.nonfinite = 0
         result = self.method.attribute(model, xs_list, ys, batch_size)
+        if self.split is not None and self.split.embedding and self.sum_embedding:
+            result = [r.sum(axis=-1) for r in result]
         if model.nonfinite:
             warnings.warn(
                 f"{model.label}: the model produced {model.nonfinite} NaN or infinite values (outputs or gradients) "
@@ -93,9 +118,22 @@ class Explainer:
                     hint = " (one sample without its batch dimension? pass xs[None])"
                 raise ValueError(f"{label}: expected shape {_shown(shape)} ({source}), got {x.shape}{hint}")
 
+    def _layer_outputs(self, xs_list, batch_size):
+        """The layer's output for ``xs_list`` (float32), by a forward function compiled on the first run,
+        at most ``batch_size`` rows per call."""
+        if self._layer_run is None:
+            head = self.split.head
+            run = self.runtime.compile(lambda *inputs: [head(list(inputs))], head.signature(xs_list))
+            self._layer_run = lambda *arrays: in_fixed_calls(run, arrays, head.fixed_batch)
+        n = len(xs_list[0])
+        slices = list(row_slices(n, batch_size)) if batch_size else [slice(0, n)]
+        parts = [self._layer_run(*[x[rows] for x in xs_list])[0] for rows in slices]
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
     def _compiled(self, xs_list):
         if self._model is None:
-            model = CompiledModel(self.runtime, self.target, self.target.signature(xs_list), self.method)
+            target = self._explained
+            model = CompiledModel(self.runtime, target, target.signature(xs_list), self.method)
             try:
                 model.compile()
             except BlackBoxModel as error:
@@ -105,7 +143,6 @@ class Explainer:
                     ) from error.__cause__
                 model = ArrayModel(self.target.model, self.target.label, xs_list)
             self._model = model
-            self._input_shapes = [x.shape[1:] for x in xs_list]
         return self._model
 
     @staticmethod

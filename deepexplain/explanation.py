@@ -7,17 +7,20 @@ made (method, parameters, model, library versions) and conversions to the contai
 anchor libraries: :meth:`Explanation.to_shap` gives a ``shap.Explanation`` for
 ``shap.plots.*`` and :meth:`Explanation.to_frame` a pandas ``DataFrame``.
 """
+import functools
 import json
 import numbers
 from importlib import metadata
 
 import numpy as np
 
+from .validation import is_integer
+
 _VERSIONED = ("deepexplain", "tensorflow", "keras", "numpy")
 
 
-def library_versions():
-    """The installed versions of the libraries a result depends on (``None`` where absent)."""
+@functools.cache
+def _installed_versions():
     versions = {}
     for name in _VERSIONED:
         try:
@@ -25,6 +28,12 @@ def library_versions():
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def library_versions():
+    """The installed versions of the libraries a result depends on (``None`` where absent),
+    looked up once per process."""
+    return dict(_installed_versions())
 
 
 def describe_model(model):
@@ -35,6 +44,16 @@ def describe_model(model):
     text = f"{kind.__module__}.{kind.__qualname__}"
     name = getattr(model, "name", None)
     return f"{text} {name!r}" if isinstance(name, str) else text
+
+
+def check_output(output, n_outputs):
+    """``output`` as an index in ``[0, n_outputs)`` (negative indices count from the end), or None."""
+    if output is None:
+        return None
+    if not is_integer(output) or not -n_outputs <= output < n_outputs:
+        raise ValueError(f"output: expected None or an output index in [0, {n_outputs}) of the model's {n_outputs} "
+                         f"outputs, got {output!r}")
+    return int(output) % n_outputs
 
 
 def _plain(value):
@@ -69,6 +88,13 @@ class Explanation(dict):
         Names of the input features, used by :meth:`to_shap` and :meth:`to_frame`.
     output_names : sequence of str, optional
         Names of the model outputs (classes).
+    unpack : str or tuple of str, optional
+        What the result stands for where the seeds' code used a list or a tuple: a tuple of
+        entry names makes iteration yield those entries (``images, probabilities = result``
+        unpacks as the tuple did); one entry name makes iteration, ``len()`` and integer
+        indexing go through that entry's items (``for cf in result``, ``result[0]``, as the
+        list did). String keys always work as in a dict, and ``keys()``/``items()`` are the
+        entries. By default a result iterates over its entry names, as a dict.
 
     Attributes
     ----------
@@ -86,8 +112,14 @@ class Explanation(dict):
     >>> shap.plots.waterfall(result.to_shap()[0])  # doctest: +SKIP
     """
 
-    def __init__(self, results, method, params=None, model=None, feature_names=None, output_names=None):
+    def __init__(self, results, method, params=None, model=None, feature_names=None, output_names=None,
+                 unpack=None):
         super().__init__(results)
+        names = (unpack,) if isinstance(unpack, str) else tuple(unpack or ())
+        missing = [k for k in names if k not in self]
+        if missing:
+            raise ValueError(f"unpack: expected entries of the result {sorted(self.keys())}, got {missing}")
+        object.__setattr__(self, "_unpack", unpack)
         meta = {
             "method": method,
             "params": dict(params or {}),
@@ -98,15 +130,38 @@ class Explanation(dict):
         }
         object.__setattr__(self, "meta", meta)
 
+    def _sequence(self):
+        """The list or tuple the result stands for (``unpack``), or None."""
+        unpack = self.__dict__.get("_unpack")
+        if unpack is None:
+            return None
+        return tuple(dict.__getitem__(self, k) for k in unpack) if isinstance(unpack, tuple) else dict.__getitem__(
+            self, unpack)
+
+    def __iter__(self):
+        sequence = self._sequence()
+        return super().__iter__() if sequence is None else iter(sequence)
+
+    def __len__(self):
+        sequence = self._sequence()
+        return super().__len__() if sequence is None else len(sequence)
+
+    def __getitem__(self, key):
+        sequence = self._sequence()
+        if sequence is not None and (isinstance(key, slice) or isinstance(key, numbers.Integral)
+                                     and not isinstance(key, bool) and not dict.__contains__(self, key)):
+            return sequence[key]
+        return super().__getitem__(key)
+
     def __getattr__(self, name):
-        if name.startswith("__") or name == "meta":
+        if name.startswith("__") or name in ("meta", "_unpack"):
             raise AttributeError(name)
         try:
             return self[name]
         except KeyError:
             raise AttributeError(
                 f"{type(self).__name__} of {self.meta['method']} has no entry {name!r}; its entries are "
-                f"{sorted(self)}"
+                f"{sorted(self.keys())}"
             ) from None
 
     def __setattr__(self, name, value):
@@ -118,7 +173,7 @@ class Explanation(dict):
         return sorted(set(super().__dir__()) | {k for k in self if isinstance(k, str) and k.isidentifier()})
 
     def __repr__(self):
-        return f"Explanation(method={self.meta['method']!r}, entries={sorted(self)})"
+        return f"Explanation(method={self.meta['method']!r}, entries={sorted(self.keys())})"
 
     @property
     def values(self):
@@ -136,7 +191,7 @@ class Explanation(dict):
         if missing:
             raise ValueError(
                 f"{self.meta['method']}: this result has no {', '.join(repr(k) for k in missing)} entry; "
-                f"its entries are {sorted(self)}"
+                f"its entries are {sorted(self.keys())}"
             )
 
     def to_shap(self, output=None):
@@ -162,9 +217,7 @@ class Explanation(dict):
         if output is not None:
             if not multi:
                 raise ValueError(f"output: this result has one output, got output={output!r}; pass output=None")
-            n_outputs = values.shape[-1]
-            if isinstance(output, bool) or not isinstance(output, numbers.Integral) or not -n_outputs <= output < n_outputs:
-                raise ValueError(f"output: expected an output index in [0, {n_outputs}), got {output!r}")
+            output = check_output(output, values.shape[-1])
             values, base, multi = values[..., output], base[output], False
         n = values.shape[0]
         base_values = np.broadcast_to(base, (n,) + base.shape).copy() if base.ndim else np.full(n, float(base))
@@ -198,7 +251,8 @@ class Explanation(dict):
                 key = next((k for k, v in self.items() if isinstance(v, np.ndarray) and v.ndim in (1, 2)
                             and v.dtype.kind in "iuf"), None)
         if key is None or key not in self:
-            raise ValueError(f"key: expected one of the entries {sorted(self)} holding a 1-D or 2-D array, got {key!r}")
+            raise ValueError(f"key: expected one of the entries {sorted(self.keys())} holding a 1-D or 2-D array, "
+                             f"got {key!r}")
         table = np.asarray(self[key])
         if table.ndim == 1:
             table = table[None]

@@ -29,7 +29,10 @@ class CentralDifferences:
         self.n_features = n_features
 
     def rows(self, x):
-        """The ``2·N·F`` rows ``x_n + eps_i e_i`` then ``x_n − eps_i e_i``, grouped by row ``n``: shape ``(N·2·F, *in)``."""
+        """The ``2·N·F`` rows ``x_n + eps_i e_i`` then ``x_n − eps_i e_i``, grouped by row ``n``.
+
+        Shape ``(N·2·F, *in)``.
+        """
         x = np.asarray(x)
         flat = x.reshape(x.shape[0], 1, self.n_features)
         return (flat + self.offsets.astype(x.dtype)).reshape((-1,) + self.feature_shape)

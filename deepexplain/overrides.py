@@ -1,26 +1,35 @@
 """Gradient overrides for the modified chain rule.
 
-Every supported nonlinearity created inside a DeepExplain context (or inside a
-compiled eager explainer) is stamped with the gradient type ``DeepExplainGrad``.
-That one registered gradient dispatches to the rule of the method that is
-building gradients at the moment (held in a context variable, so concurrent
-explainers in other threads never see each other's rule); with no rule active
-it returns TensorFlow's own gradient, so training inside the context still works.
+Every op that may belong to a unit of :mod:`deepexplain.units` (elementwise ops,
+products, softmax, max-pooling and Max/Min) created inside a DeepExplain context (or
+inside a compiled eager explainer) is stamped with the gradient type ``DeepExplainGrad``.
+That one registered gradient dispatches to the rule of the method that is building
+gradients at the moment, for the units that rule covers (both held in a context
+variable, so concurrent explainers in other threads never see each other's rule);
+every other op, and every op when no rule is active, gets TensorFlow's own gradient,
+so training inside the context still works.
 
-Two kinds of ops are stamped: the elementwise nonlinearities (:data:`NONLINEARITIES`),
-whose gradient every rule replaces, and max-pooling and the Max/Min reductions
-(:data:`REDUCTIONS`), which keep their ordinary gradient unless the active rule is
-marked with :func:`covers_reductions` (DeepLIFT's and DeepShap's max rule). The rules
-of guided backpropagation and DeconvNet live here too.
+A group of elementwise ops is one unit: its last op (the exit) receives the rule's
+gradient at the group's entry and passes it down one chain of the group's ops to the
+entry unchanged; the group's other ops pass nothing. Every rule covers the single
+nonlinearities of :data:`NONLINEARITIES`; max-pooling and Max/Min keep their ordinary
+gradient unless the rule is marked with :func:`covers_reductions` (DeepLIFT's and
+DeepShap's max rule), and other units unless it is marked with :func:`covers_units`.
+The rules of guided backpropagation and DeconvNet live here too.
 
 Ancona et al., "Towards better understanding of gradient-based attribution
 methods for deep neural networks", ICLR 2018.
 """
 import contextlib
 import contextvars
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import tensorflow as tf
+from tensorflow.core.framework import attr_value_pb2
+from tensorflow.python.framework import ops as tf_ops
+
+from . import units
 
 GRADIENT_NAME = "DeepExplainGrad"
 
@@ -56,14 +65,16 @@ NONLINEARITIES = {
     n.op_type: n
     for n in [
         Nonlinearity(
-            "Relu", lambda z, y, grad, a: _raw.ReluGrad(gradients=grad, features=y), (), lambda z, a: _raw.Relu(features=z)
+            "Relu", lambda z, y, grad, a: _raw.ReluGrad(gradients=grad, features=y), (),
+            lambda z, a: _raw.Relu(features=z),
         ),
         Nonlinearity(
-            "Relu6", lambda z, y, grad, a: _raw.Relu6Grad(gradients=grad, features=z), (), lambda z, a: _raw.Relu6(features=z)
+            "Relu6", lambda z, y, grad, a: _raw.Relu6Grad(gradients=grad, features=z), (),
+            lambda z, a: _raw.Relu6(features=z),
         ),
         Nonlinearity(
-            "LeakyRelu", lambda z, y, grad, a: _raw.LeakyReluGrad(gradients=grad, features=z, alpha=a["alpha"]), ("alpha",),
-            lambda z, a: _raw.LeakyRelu(features=z, alpha=a["alpha"]),
+            "LeakyRelu", lambda z, y, grad, a: _raw.LeakyReluGrad(gradients=grad, features=z, alpha=a["alpha"]),
+            ("alpha",), lambda z, a: _raw.LeakyRelu(features=z, alpha=a["alpha"]),
         ),
         Nonlinearity("Elu", lambda z, y, grad, a: _raw.EluGrad(gradients=grad, outputs=y)),
         Nonlinearity("Selu", lambda z, y, grad, a: _raw.SeluGrad(gradients=grad, outputs=y)),
@@ -133,33 +144,61 @@ REDUCTIONS = {
 }
 """Max-pooling and the Max/Min reductions: the ops a rule may cover with ``covers_reductions``."""
 
-OVERRIDE_MAP = {op_type: GRADIENT_NAME for op_type in [*NONLINEARITIES, *REDUCTIONS]}
-
-UNSUPPORTED_NONLINEARITIES = frozenset(
-    {"Erf", "Erfc", "Exp", "Expm1", "Log", "Log1p", "Square", "Sqrt", "Rsqrt", "Pow", "Abs",
-     "Sin", "Cos", "Tan", "Atan", "Reciprocal", "Softmax", "LogSoftmax", "Maximum", "Minimum"}
-)
-"""Nonlinear op types that keep their plain gradient under every method (and the
-reductions Max/Min under rules that do not cover reductions)."""
+OVERRIDE_MAP = {
+    op_type: GRADIENT_NAME
+    for op_type in sorted({*NONLINEARITIES, *REDUCTIONS, *units.ELEMENTWISE, *units.PRODUCTS, "Softmax"}
+                          - units.TRANSPARENT)
+}
+"""The op types stamped with the DeepExplain gradient: the members of every kind of unit (see
+:mod:`deepexplain.units`). An op that belongs to no unit of the active rule keeps its own gradient."""
 
 RECTIFIERS = frozenset({"Relu", "Relu6", "LeakyRelu", "Elu", "Selu"})
 """The ReLU family: the op types guided backpropagation and DeconvNet modify."""
 
-_MULTIPLICATIVE = frozenset({"Mul", "RealDiv", "Div", "DivNoNan", "BatchMatMulV2", "BatchMatMulV3", "Einsum"})
+_ORIGINAL = "_deepexplain_gradient"
+"""The attribute keeping the gradient type of a ``tf.custom_gradient`` op taken over by a rule."""
 
-_NESTED = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase", "PartitionedCall",
-                     "StatefulPartitionedCall"})
-"""Op types that run a function of their own (loops, conditionals, nested ``tf.function`` calls):
-the nonlinearities inside them keep their plain gradients."""
+_active_rule = contextvars.ContextVar("deepexplain_active_rule", default=(None, {}))
 
-_active_rule = contextvars.ContextVar("deepexplain_active_rule", default=None)
+
+def covers(rule, unit):
+    """Whether ``rule`` replaces the gradient of ``unit``: every rule covers the single nonlinearities of
+    :data:`NONLINEARITIES`; reductions need :func:`covers_reductions`; other units need ``rule.covers_unit``
+    (a function of the unit)."""
+    if rule is None:
+        return False
+    if isinstance(unit, units.Group) and len(unit.ops) == 1 and unit.exit.type in NONLINEARITIES:
+        return True
+    if isinstance(unit, units.Reduction):
+        return getattr(rule, "covers_reductions", False)
+    covers_unit = getattr(rule, "covers_unit", None)
+    return covers_unit is not None and covers_unit(unit)
+
+
+def _take_over(op):
+    """Give ``op`` (a ``tf.custom_gradient`` wrapper in a unit) the DeepExplain gradient, keeping its own."""
+    original = op.get_attr("_gradient_op_type")
+    if original != GRADIENT_NAME.encode():
+        op._set_attr(_ORIGINAL, attr_value_pb2.AttrValue(s=original))
+        op._set_attr("_gradient_op_type", attr_value_pb2.AttrValue(s=GRADIENT_NAME.encode()))
 
 
 @contextlib.contextmanager
-def active_rule(rule):
-    """Make ``rule(op, grad, nonlinearity) -> input gradient`` the rule of every
-    overridden nonlinearity while gradients are built in this block."""
-    token = _active_rule.set(rule)
+def active_rule(rule, ruled=()):
+    """Make ``rule`` the rule of the units ``ruled`` (from :func:`ruled_ops`) while gradients are built
+    in this block; every other stamped op keeps its own gradient.
+
+    ``rule(op, grad, nonlinearity)`` is called for a single nonlinearity (with its :class:`Nonlinearity`)
+    and a reduction (with its :class:`Reduction`); ``rule(unit, grad, None)`` for the other units: it
+    returns the gradient at a group's entry, a product's two operand gradients, a softmax's input
+    gradient."""
+    roles = {}
+    for unit in ruled:
+        for op in unit.ops:
+            if op.type == "IdentityN":
+                _take_over(op)
+            roles[op] = (unit, unit.chain.get(op) if isinstance(unit, units.Group) else None)
+    token = _active_rule.set((rule, roles))
     try:
         yield
     finally:
@@ -174,103 +213,184 @@ def covers_reductions(rule):
     return rule
 
 
+def covers_units(predicate):
+    """Mark a rule as replacing the gradient of every unit (a :class:`~deepexplain.units.Group`,
+    :class:`~deepexplain.units.Product` or :class:`~deepexplain.units.Softmax`) for which
+    ``predicate(unit)`` holds; it is then called as ``rule(unit, grad, None)``."""
+
+    def mark(rule):
+        rule.covers_unit = predicate
+        return rule
+
+    return mark
+
+
+class Substituted:
+    """``op`` seen with other input tensors ``inputs``, for calling its gradient function at other
+    operand values (a bilinear op's gradient with respect to one operand reads only the other)."""
+
+    def __init__(self, op, inputs):
+        self._op = op
+        self.inputs = inputs
+
+    def __getattr__(self, name):
+        return getattr(self._op, name)
+
+
+def unbroadcast(grad, operand):
+    """``grad`` (shaped like a broadcast op's output) summed over the axes ``operand`` was broadcast along."""
+    axes, _ = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(operand), s1=tf.shape(grad))
+    return tf.reshape(tf.reduce_sum(grad, axes), tf.shape(operand))
+
+
 def plain_gradient(op, grad, nonlinearity):
     """The ordinary chain rule ``grad · f'(x)``, by TensorFlow's own fused kernel."""
     return nonlinearity.gradient(op, grad)
 
 
+def _rectifier(unit):
+    return isinstance(unit, units.Group) and unit.rectifier
+
+
+@covers_units(_rectifier)
 def guided_rule(op, grad, nonlinearity):
     """Guided backpropagation (Springenberg et al., ICLR 2015 workshop): a rectifier passes
-    back its ordinary gradient where the incoming gradient is positive, zero elsewhere."""
+    back its ordinary gradient where the incoming gradient is positive, zero elsewhere. The
+    gated rectifiers of current networks (swish, GELU, hard-swish, mish: groups ``x·g(x)``) are
+    rectifiers too."""
+    if isinstance(op, units.Group):
+        return group_gradient(op, tf.nn.relu(grad))
     plain = nonlinearity.gradient(op, grad)
     return tf.where(grad > 0, plain, tf.zeros_like(plain)) if op.type in RECTIFIERS else plain
 
 
+@covers_units(_rectifier)
 def deconvnet_rule(op, grad, nonlinearity):
-    """DeconvNet (Zeiler & Fergus, ECCV 2014): a rectifier passes back ``relu(grad)``,
-    whatever its forward input."""
-    return tf.nn.relu(grad) if op.type in RECTIFIERS else nonlinearity.gradient(op, grad)
+    """DeconvNet (Zeiler & Fergus, ECCV 2014): a rectifier (the ReLU family, and the gated
+    rectifiers swish, GELU, hard-swish, mish) passes back ``relu(grad)``, whatever its forward input."""
+    if isinstance(op, units.Group) or op.type in RECTIFIERS:
+        return tf.nn.relu(grad)
+    return nonlinearity.gradient(op, grad)
+
+
+def original_gradient(op, *grads):
+    """The op's own gradient (for a custom-gradient op taken over by a rule, its custom one)."""
+    if op.type in NONLINEARITIES:
+        return NONLINEARITIES[op.type].gradient(op, grads[0])
+    if op.type in REDUCTIONS:
+        return [REDUCTIONS[op.type].route(op, op.inputs[0], op.outputs[0], grads[0])] + [None] * (len(op.inputs) - 1)
+    try:
+        name = op.get_attr(_ORIGINAL).decode()
+    except ValueError:
+        name = op.type
+    return tf_ops._gradient_registry.lookup(name)(op, *grads)
+
+
+def group_gradient(group, grad):
+    """``grad · f'(x)``: the ordinary gradient of a group's output ``f(x)`` at its entry ``x``."""
+    with active_rule(None):
+        return tf.gradients(group.output, group.entry, grad_ys=grad)[0]
 
 
 @tf.RegisterGradient(GRADIENT_NAME)
-def _deepexplain_gradient(op, grad):
-    rule = _active_rule.get() or plain_gradient
-    if op.type in NONLINEARITIES:
-        return rule(op, grad, NONLINEARITIES[op.type])
-    reduction = REDUCTIONS[op.type]
-    if getattr(rule, "covers_reductions", False):
-        input_grad = rule(op, grad, reduction)
+def _deepexplain_gradient(op, *grads):
+    rule, roles = _active_rule.get()
+    role = roles.get(op)
+    if role is None:
+        return original_gradient(op, *grads)
+    unit, toward = role
+    result = [None] * len(op.inputs)
+    if op is not unit.exit:
+        if toward is not None:
+            result[toward] = grads[0]
+        return result
+    if isinstance(unit, units.Reduction):
+        result[0] = rule(op, grads[0], REDUCTIONS[op.type])
+    elif isinstance(unit, units.Group) and len(unit.ops) == 1 and op.type in NONLINEARITIES:
+        result[0] = rule(op, grads[0], NONLINEARITIES[op.type])
+    elif isinstance(unit, units.Group):
+        result[toward] = rule(unit, grads[0], None)
+    elif isinstance(unit, units.Product):
+        result[:2] = rule(unit, grads[0], None)
     else:
-        input_grad = reduction.route(op, op.inputs[0], op.outputs[0], grad)
-    return [input_grad] + [None] * (len(op.inputs) - 1)
+        result[0] = rule(unit, grads[0], None)
+    return result
 
 
-def _post_order(output_op, stop_ops):
-    """Ops reachable backwards from ``output_op`` (not expanding ``stop_ops``), inputs first."""
-    order, seen, stack = [], set(), [(output_op, False)]
-    while stack:
-        op, expanded = stack.pop()
-        if expanded:
-            order.append(op)
-        elif op not in seen:
-            seen.add(op)
-            stack.append((op, True))
-            if op not in stop_ops:
-                stack.extend((t.op, False) for t in op.inputs if t.op not in seen)
-    return order
+def ruled_ops(inputs, output, rule):
+    """The units on the paths from ``inputs`` to ``output`` whose gradient ``rule`` replaces, inputs first.
 
-
-def input_dependence(inputs, output):
-    """Map each op that ``output`` depends on to whether it depends on any of ``inputs``."""
-    input_ops = {x.op for x in inputs}
-    depends = {}
-    for op in _post_order(output.op, input_ops):
-        depends[op] = op in input_ops or any(depends.get(t.op, False) for t in op.inputs)
-    return depends
+    The order depends only on the graph's structure, so two graphs built by the same code
+    (one model traced twice) list corresponding units at the same positions."""
+    return [unit for unit in units.find_units(inputs, output)[0] if covers(rule, unit)]
 
 
 def _stamped(op):
     try:
-        return op.get_attr("_gradient_op_type") == GRADIENT_NAME.encode()
+        return op.get_attr("_gradient_op_type") == GRADIENT_NAME.encode() or op.type in units.TRANSPARENT
     except ValueError:
+        return op.type in units.TRANSPARENT and op.type != "IdentityN"
+
+
+def _nested_is_linear(op):
+    """Whether the function a nested-call op runs holds no nonlinear op (a grouped convolution)."""
+    if op.type not in ("PartitionedCall", "StatefulPartitionedCall"):
         return False
+    try:
+        body = op.graph._get_function(op.get_attr("f").name)
+    except (AttributeError, ValueError):
+        return False
+    graph = getattr(body, "graph", None)
+    if graph is None:
+        return False
+    nonlinear = units.NONLINEAR_UNARY | units.NONLINEAR_OTHER | units.NESTED | units.PRODUCTS | units.REDUCTION_TYPES
+    return not any(inner.type in nonlinear for inner in graph.get_operations())
 
 
-def ruled_ops(inputs, output, rule):
-    """The stamped ops on the paths from ``inputs`` to ``output`` whose gradient ``rule``
-    replaces (the nonlinearities, and the reductions when it covers them), inputs first.
-
-    The order depends only on the graph's structure, so two graphs built by the same code
-    (one model traced twice) list corresponding ops at the same positions."""
-    reductions = getattr(rule, "covers_reductions", False)
-    return [
-        op for op, dep in input_dependence(inputs, output).items()
-        if dep and _stamped(op) and (op.type in NONLINEARITIES or (reductions and op.type in REDUCTIONS))
-    ]
+def _reached(path, ruled, stops):
+    """The ops on ``path`` that the modified gradient reaches from the output: all of them, except
+    behind the operands a rule passes nothing to (``stops(unit)``: their indices, such as a gate's)."""
+    blocked = {}
+    if stops is not None:
+        blocked = {unit.exit: set(stops(unit)) for unit in ruled}
+    on_path, reached, stack = set(path.ops), set(), [path.output.op]
+    while stack:
+        op = stack.pop()
+        if op in reached or op not in on_path:
+            continue
+        reached.add(op)
+        stack.extend(t.op for i, t in enumerate(op.inputs) if i not in blocked.get(op, ()))
+    return reached
 
 
 def audit(inputs, output, rule=None):
     """What on the path from ``inputs`` to ``output`` the modified chain rule will not see.
 
-    Returns ``(unstamped, unsupported)``: the overridable ops that were created outside
+    Returns ``(unstamped, unsupported)``: the op types of units that were created outside
     any override scope (they would silently get plain gradients), and the nonlinear or
-    multiplicative op types that keep their plain gradient. With a ``rule`` that covers
-    reductions, max-pooling and Max/Min count as overridable; otherwise Max/Min are
-    reported as keeping their plain gradient (max-pooling's plain gradient, the winner
-    takes all, is what LRP and guided backpropagation prescribe).
+    multiplicative op types that keep their plain gradient under ``rule``: those in no unit,
+    and those of units ``rule`` does not cover (max-pooling excepted: its plain gradient, the
+    winner takes all, is what LRP and guided backpropagation prescribe).
     """
-    reductions = getattr(rule, "covers_reductions", False)
-    depends = input_dependence(inputs, output)
-    input_ops = {x.op for x in inputs}
+    found, path, loose = units.find_units(inputs, output)
+    reached = _reached(path, [unit for unit in found if covers(rule, unit)], getattr(rule, "stops", None))
+    found = [unit for unit in found if unit.exit in reached]
+    loose = {name for name in loose if any(op in reached and name.startswith(op.type) for op in path.ops)}
     unstamped, unsupported = set(), set()
-    for op in (op for op, dep in depends.items() if dep and op not in input_ops):
-        if op.type in NONLINEARITIES or (reductions and op.type in REDUCTIONS):
-            if not _stamped(op):
-                unstamped.add(op.type)
-        elif op.type in UNSUPPORTED_NONLINEARITIES or op.type in ("Max", "Min"):
-            unsupported.add(op.type)
-        elif op.type in _MULTIPLICATIVE and sum(depends.get(t.op, False) for t in op.inputs) > 1:
-            unsupported.add(f"{op.type} (of two input-dependent tensors)")
-        elif op.type in _NESTED:
-            unsupported.add(f"{op.type} (a loop, conditional or nested function: the nonlinearities inside it)")
+    for name in loose:
+        if name in units.NESTED:
+            ops = [op for op in path.ops if op.type == name and op in reached]
+            if all(_nested_is_linear(op) for op in ops):
+                continue
+            name = f"{name} (a loop, conditional or nested function: the nonlinearities inside it)"
+        unsupported.add(name)
+    for unit in found:
+        if covers(rule, unit):
+            unstamped.update(op.type for op in unit.ops if not _stamped(op) and op.type != "IdentityN")
+        elif isinstance(unit, units.Group):
+            unsupported.update(unit.nonlinear_types())
+        elif isinstance(unit, units.Product):
+            unsupported.add(f"{unit.exit.type} (of two input-dependent tensors)")
+        elif not unit.exit.type.startswith("MaxPool"):
+            unsupported.add(unit.exit.type)
     return sorted(unstamped), sorted(unsupported)

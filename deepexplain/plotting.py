@@ -56,7 +56,9 @@ def plot_attribution_grid(images, attributions, titles=None, row_labels=None, pe
     """
     names = list(attributions)
     rows, cols = len(images), len(names) + 1
-    figure, axes = plt.subplots(rows, cols, figsize=(1.75 * cols, 1.7 * rows + 0.6), squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        rows, cols, figsize=(1.75 * cols, 1.7 * rows + 0.6), squeeze=False, layout="constrained"
+    )
     for r, image in enumerate(images):
         axes[r, 0].imshow(np.squeeze(image), cmap="gray")
         axes[r, 0].set_xticks([])

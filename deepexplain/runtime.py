@@ -33,12 +33,40 @@ def is_graph_tensor(value):
     return isinstance(value, tf.Tensor) and not hasattr(value, "numpy")
 
 
+def static_shape(tensor):
+    """The static shape of a tensor as a tuple of ints and None (v1 and v2 ``TensorShape``
+    alike), or None when its rank is unknown."""
+    shape = tf.TensorShape(tensor.shape)
+    return None if shape.rank is None else tuple(shape.as_list())
+
+
 class GraphRuntime:
     """Compiles into the graph of a TF1-style session; runs with ``session.run``."""
 
     def __init__(self, session, graph=None):
         self.session = session
         self.graph = graph if graph is not None else session.graph
+        self._uninitialized = []  # (initializer, placeholder, array) of the constants not yet set
+        self._check_open()
+
+    def _check_open(self):
+        if getattr(self.session, "_closed", False):
+            raise ValueError("session: expected an open tf.compat.v1.Session, got a closed one; explain inside its "
+                             "`with` block, or pass a session that is still open")
+
+    def _run(self, fetches, feed_dict):
+        """``session.run``, with a closed session and uninitialised variables reported as ValueErrors
+        naming ``session``."""
+        self._check_open()
+        try:
+            return self.session.run(fetches, feed_dict=feed_dict)
+        except tf.errors.FailedPreconditionError as error:
+            raise ValueError(
+                f"session: the graph reads variables not initialised in this session (FailedPreconditionError at "
+                f"{getattr(error.op, 'name', '?')}); run tf.compat.v1.global_variables_initializer() or load the "
+                "model's weights in this session first (a Keras 3 model cannot run in a TF1 session: use eager "
+                "execution, or build the model with tf_keras)"
+            ) from error
 
     def compile(self, build, signature):
         with self.graph.as_default(), self.graph.gradient_override_map(OVERRIDE_MAP):
@@ -47,21 +75,31 @@ class GraphRuntime:
                 for spec in signature
             ]
             outputs = build(*feeds)
+        self._initialize()
 
         def run(*arrays):
-            return self.session.run(outputs, feed_dict=dict(zip(feeds, arrays)))
+            self._initialize()
+            return self._run(outputs, dict(zip(feeds, arrays)))
 
         return run
 
     def constant(self, array):
         """A tensor of the graph holding ``array``, for ``build``: a variable outside every
-        collection (the user's initialisers and savers do not see it), set once by a feed, so
-        that the array is not written into the graph definition."""
+        collection (the user's initialisers and savers do not see it), set by a feed, so that
+        the array is not written into the graph definition. The variables made by one ``build``
+        are set together, by one ``session.run`` at its end: each run after the graph grew
+        costs a pass over the whole graph (two seconds on ResNet50)."""
         with self.graph.as_default():
             value = tf.compat.v1.placeholder(array.dtype, array.shape)
             variable = tf.compat.v1.Variable(value, trainable=False, collections=[])
-            self.session.run(variable.initializer, {value: array})
+        self._uninitialized.append((variable.initializer, value, array))
         return variable.value()
+
+    def _initialize(self):
+        if self._uninitialized:
+            initializers, values, arrays = zip(*self._uninitialized)
+            self._run(list(initializers), dict(zip(values, arrays)))
+            self._uninitialized = []
 
 
 class EagerRuntime:

@@ -3,13 +3,12 @@
 A target maps the input tensors of a compiled function to the output tensor
 ``T`` whose weighted sum ``Σ T·ys`` is attributed to the inputs.
 """
-import sys
-
 import numpy as np
 import tensorflow as tf
 
-from .runtime import is_graph_tensor
-from .validation import describe
+from .keras_models import call_model, is_keras_tensor, is_tensorflow_model, keras_input_specs
+from .runtime import is_graph_tensor, static_shape
+from .validation import boolean, describe
 
 BLACK_BOX_METHODS = ("occlusion", "shapley_sampling")
 """The methods that need only the model's outputs on NumPy arrays, not its gradients."""
@@ -19,60 +18,12 @@ class BlackBoxModel(TypeError):
     """The model could not be called on symbolic tensors: it is not TensorFlow-differentiable."""
 
 
-def static_shape(tensor):
-    """The static shape of a tensor as a tuple of ints and None (v1 and v2 ``TensorShape``
-    alike), or None when its rank is unknown."""
-    shape = tf.TensorShape(tensor.shape)
-    return None if shape.rank is None else tuple(shape.as_list())
-
-
 def strip_softmax(output):
     """The logits of ``output`` if it is computed by a final softmax, else ``output``."""
     tensor = output
     while tensor.op.type == "Identity":
         tensor = tensor.op.inputs[0]
     return tensor.op.inputs[0] if tensor.op.type == "Softmax" else output
-
-
-def is_keras_model(model):
-    """Whether ``model`` is a Keras 3 or tf_keras layer or model."""
-    import keras
-
-    if isinstance(model, keras.layers.Layer):
-        return True
-    tf_keras = sys.modules.get("tf_keras")
-    return tf_keras is not None and isinstance(model, tf_keras.layers.Layer)
-
-
-def is_keras_tensor(value):
-    """Whether ``value`` is a Keras 3 symbolic tensor (``keras.Input(...)`` or a layer output on one)."""
-    import keras
-
-    return isinstance(value, keras.KerasTensor)
-
-
-def is_tensorflow_model(model):
-    """Whether ``model`` can be called on tensors inside a compiled function (and differentiated)."""
-    return is_keras_model(model) or isinstance(model, (tf.Module, tf.types.experimental.PolymorphicFunction))
-
-
-def call_model(model, inputs):
-    """``model(inputs)`` on tensors, in inference mode (``training=False``) for Keras models."""
-    return model(inputs, training=False) if is_keras_model(model) else model(inputs)
-
-
-def keras_input_specs(model):
-    """``[(name, shape)]`` of the inputs a Keras model declares, or None if it has none yet."""
-    if not is_keras_model(model):
-        return None
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        return None
-    if not inputs:
-        return None
-    specs = [(getattr(x, "name", None), static_shape(x)) for x in inputs]
-    return None if any(shape is None for _, shape in specs) else specs
 
 
 class TensorTarget:
@@ -85,10 +36,24 @@ class TensorTarget:
 
     label = "T"
 
-    def __init__(self, T, X, fixed_batch=None):
+    def __init__(self, T, X, fixed_batch=None, row_weights=None):
         self.output = T
         self.inputs = list(X)
         self.fixed_batch = fixed_batch
+        self.row_weights = row_weights
+
+    def sample_weights(self, ys, n):
+        """``ys`` times the constant rows ``T`` was multiplied by (see :func:`split_row_weights`), one per
+        sample of ``xs``."""
+        if self.row_weights is None:
+            return ys
+        if len(self.row_weights) != n:
+            raise ValueError(
+                f"T: expected the constant T is multiplied by ({self.output.name} × a constant of shape "
+                f"{self.row_weights.shape}) to have one row per sample of xs ({n}), got {len(self.row_weights)} rows; "
+                f"pass {self.output.name} as T and those rows as ys instead"
+            )
+        return ys * self.row_weights
 
     def input_specs(self):
         """``[(name, shape)]`` per input (None for free dimensions; shape None for unknown rank)."""
@@ -117,6 +82,11 @@ class ModelTarget:
         self.model = model
         self.logits = logits
 
+    @staticmethod
+    def sample_weights(ys, n):
+        """``ys``: a model's output is weighted by ``ys`` alone."""
+        return ys
+
     def input_specs(self):
         """``[(name, shape)]`` of the inputs a Keras model declares, else None (any shape is tried)."""
         return keras_input_specs(self.model)
@@ -144,19 +114,42 @@ class ModelTarget:
         return strip_softmax(output) if self.logits else output
 
 
-def _fixed_batch(inputs):
+def fixed_batch(inputs):
     """The static batch size shared by the placeholders ``inputs``, or None if it is free."""
     sizes = {tf.compat.dimension_value(x.shape[0]) for x in inputs if x.shape.rank}
     sizes.discard(None)
     if len(sizes) > 1:
-        raise ValueError(f"X: expected the input tensors to share one batch size, got shapes {[static_shape(x) for x in inputs]}")
+        shapes = [static_shape(x) for x in inputs]
+        raise ValueError(f"X: expected the input tensors to share one batch size, got shapes {shapes}")
     return sizes.pop() if sizes else None
+
+
+def _constant_value(tensor):
+    """The value of ``tensor`` if a ``Const`` op makes it (through identities), else None."""
+    while tensor.op.type == "Identity":
+        tensor = tensor.op.inputs[0]
+    return tf.get_static_value(tensor) if tensor.op.type == "Const" else None
+
+
+def split_row_weights(T):
+    """``(output, rows)`` for ``T = output × rows``, ``rows`` a constant of several rows (one-hot rows
+    picking a class per sample, as in the original DeepExplain recipe) and ``output`` a tensor of free
+    batch size; else ``(T, None)``. The rows then weight the samples as ``ys`` does, so that model
+    calls of any number of rows (``intgrad``'s points, DeepLIFT's reference) keep ``output`` per sample."""
+    if T.op.type != "Mul":
+        return T, None
+    a, b = T.op.inputs
+    for output, factor in ((a, b), (b, a)):
+        rows = _constant_value(factor)
+        shape = static_shape(output)
+        if rows is not None and rows.ndim >= 1 and rows.shape[0] > 1 and shape and shape[0] is None:
+            return output, rows.astype(np.float32)
+    return T, None
 
 
 def make_target(T, X, graph_style, logits=True):
     """The target for ``T`` (a graph tensor or a model) and ``X`` (its input tensors)."""
-    if not isinstance(logits, (bool, np.bool_)):
-        raise TypeError(f"logits: expected True or False, got {describe(logits)}")
+    boolean("logits", logits)
     if is_keras_tensor(T):
         raise TypeError(
             "T: got a Keras symbolic tensor (KerasTensor), which cannot be evaluated or differentiated "
@@ -164,17 +157,22 @@ def make_target(T, X, graph_style, logits=True):
         )
     if is_graph_tensor(T):
         if not graph_style:
-            raise TypeError("T: a graph tensor needs a DeepExplain(session=...) context; in eager code pass the model itself")
+            raise TypeError(
+                "T: a graph tensor needs a DeepExplain(session=...) context; in eager code pass the model itself"
+            )
         inputs = list(X) if isinstance(X, (list, tuple)) else [X]
         for i, x in enumerate(inputs):
             label = "X" if not isinstance(X, (list, tuple)) else f"X[{i}]"
             if not is_graph_tensor(x):
                 raise TypeError(f"{label}: expected a tf.Tensor of the graph T belongs to, got {describe(x)}")
             if x.graph is not T.graph:
-                raise ValueError(f"{label}: expected tensors of the same graph as T, got one from another graph ({x.name})")
+                raise ValueError(
+                    f"{label}: expected tensors of the same graph as T, got one from another graph ({x.name})"
+                )
             if x.shape.rank == 0:
                 raise ValueError(f"{label}: expected an input tensor with a batch dimension, got the scalar {x.name}")
-        return TensorTarget(T, inputs, _fixed_batch(inputs))
+        output, row_weights = split_row_weights(T)
+        return TensorTarget(output, inputs, fixed_batch(inputs), row_weights)
     if isinstance(T, tf.Tensor):
         raise TypeError(
             "T: got an eager tensor, which has no graph to differentiate through; pass the model "
@@ -184,5 +182,7 @@ def make_target(T, X, graph_style, logits=True):
         if X is not None:
             raise TypeError(f"X: expected None when T is a model (its inputs are created for it), got {describe(X)}")
         return ModelTarget(T, logits)
-    hint = " (for a scikit-learn estimator pass clf.predict_proba, explained by occlusion or shapley_sampling)" if hasattr(T, "fit") else ""
+    hint = ""
+    if hasattr(T, "fit"):
+        hint = " (for a scikit-learn estimator pass clf.predict_proba, explained by occlusion or shapley_sampling)"
     raise TypeError(f"T: expected a tf.Tensor or a Keras model / callable, got {describe(T)}{hint}")

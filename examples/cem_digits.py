@@ -10,10 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from example_args import output_directory
 from sklearn.datasets import load_digits
 
 from cem import CEM
-from example_args import output_directory
 
 
 def train(epochs=15):

@@ -12,11 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from example_args import output_directory
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from cem import CEM, Counterfactual
-from example_args import output_directory
 
 NO_INFO = -1.0
 """The no-information value of the pertinent positives: one standard deviation below the mean."""
@@ -59,7 +59,9 @@ def plot(pn, pp, names, path):
             ax.barh(positions + 0.27, pp["PP"][i] - NO_INFO, 0.27, left=NO_INFO, label=label, color="tab:blue")
         ax.axvline(NO_INFO, color="k", linestyle=":", linewidth=1)
         ax.set_yticks(positions, names)
-        ax.set_title(f"instance {i}: PN of the logistic regression,\nPP of the MLP (from no_info_val, dotted)", fontsize=9)
+        ax.set_title(
+            f"instance {i}: PN of the logistic regression,\nPP of the MLP (from no_info_val, dotted)", fontsize=9
+        )
         ax.set_xlabel("standardised value")
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -12,11 +12,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from cxplain import CXPlain, UNetModelBuilder, ZeroMasking  # noqa: E402
 from cxplain.plotting import plot_image_attribution  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 
 def main(output):

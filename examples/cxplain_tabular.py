@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
@@ -17,7 +18,6 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from cxplain import CXPlain, MLPModelBuilder, ZeroMasking  # noqa: E402
 from cxplain.plotting import plot_feature_attribution  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 
 def main(output):

@@ -11,11 +11,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from cxplain import CXPlain, RNNModelBuilder, WordDropMasking  # noqa: E402
 from cxplain.plotting import plot_text_attribution  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 FILLER = "the a film plot actor was is very and but it scene story music long".split()
 VOCABULARY = ["<pad>"] + FILLER + ["great", "awful"]

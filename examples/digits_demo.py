@@ -13,12 +13,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import deepexplain  # noqa: E402
 from deepexplain.plotting import plot_attribution_grid  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 METHODS = {
     "saliency": {},

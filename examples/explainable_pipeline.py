@@ -16,13 +16,22 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from example_args import output_directory
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from deepexplain.explainable import (DeepShap, FeatureImportance, KernelShap, LimeTabular, PartialDependence,
-                                     PermutationImportance, Predictor, TreeShap, summarize)
-from example_args import output_directory
+from deepexplain.explainable import (
+    DeepShap,
+    FeatureImportance,
+    KernelShap,
+    LimeTabular,
+    PartialDependence,
+    PermutationImportance,
+    Predictor,
+    TreeShap,
+    summarize,
+)
 
 
 class ExplainablePipeline:

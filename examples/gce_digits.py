@@ -18,11 +18,11 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from cxplain import GenerativeCausalExplainer  # noqa: E402
 from cxplain.gce import plot_aspect_removal, plot_information_flow, plot_sweeps  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 K, L = 1, 7
 STEPS = 1500
@@ -67,8 +67,8 @@ def main(steps=STEPS):
     flow = explainer.information_flow(Nbeta=100)
     per_dim = explainer.information_flow_per_dim(Nbeta=100)
     print(f"information flow I(α; Ŷ) = {flow:.3f} nats (ln 2 = {np.log(2):.3f})")
-    print("per latent factor I(z_i; Ŷ):", ", ".join(f"{n} {v:.3f}" for n, v in
-                                                   zip([f"α{i + 1}" for i in range(K)] + [f"β{i + 1}" for i in range(L)], per_dim)))
+    factor_names = [f"α{i + 1}" for i in range(K)] + [f"β{i + 1}" for i in range(L)]
+    print("per latent factor I(z_i; Ŷ):", ", ".join(f"{n} {v:.3f}" for n, v in zip(factor_names, per_dim)))
     removal = explainer.aspect_removal_accuracy(x_test, y_test)
     print(f"test accuracy: original {removal['original']:.3f}, reencoded {removal['reencoded']:.3f}, "
           f"factor removed {np.round(removal['removed'], 3).tolist()}")

@@ -19,13 +19,13 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from example_args import output_directory  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import deepexplain  # noqa: E402
 from deepexplain.explainable import ActivationVisualization, DeepShap  # noqa: E402
 from deepexplain.plotting import heatmap  # noqa: E402
-from example_args import output_directory  # noqa: E402
 
 
 def load_data():
@@ -54,7 +54,9 @@ def train_cnn(x_train, y_train):
 
 def comparison_figure(images, maps, activations):
     names = list(maps) + list(activations)
-    figure, axes = plt.subplots(len(images), len(names) + 1, figsize=(1.6 * (len(names) + 1), 1.7 * len(images)), squeeze=False)
+    figure, axes = plt.subplots(
+        len(images), len(names) + 1, figsize=(1.6 * (len(names) + 1), 1.7 * len(images)), squeeze=False
+    )
     for r, image in enumerate(images):
         axes[r, 0].imshow(image[..., 0], cmap="gray")
         for c, name in enumerate(names, start=1):
@@ -93,7 +95,9 @@ def main():
         "expected gradients": deepexplain.explain(
             "expected_gradients", model, images, ys=ys, background=x_train[:100], samples=200, seed=0, progress=False
         ),
-        "SmoothGrad": deepexplain.explain("smoothgrad", model, images, ys=ys, samples=50, noise_level=0.15, seed=0, progress=False),
+        "SmoothGrad": deepexplain.explain(
+            "smoothgrad", model, images, ys=ys, samples=50, noise_level=0.15, seed=0, progress=False
+        ),
         "guided backprop": deepexplain.explain("guided_backprop", model, images, ys=ys),
         "Grad-CAM": vis.grad_cam(images, target_class=predicted, target_layer="conv2"),
     }
@@ -113,7 +117,9 @@ def main():
     layer_figures = [vis.plot_activation(activations[name][0], name) for name in ("conv1", "conv2")]
     for name, layer_figure in zip(("conv1", "conv2"), layer_figures):
         layer_figure.savefig(out / f"neural_digits_activations_{name}.png", dpi=100)
-    print(f"wrote {out / 'neural_digits.png'} and the activations of conv1/conv2 in {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote {out / 'neural_digits.png'} and the activations of conv1/conv2 in {time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":

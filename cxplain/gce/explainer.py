@@ -9,26 +9,34 @@ with Î estimated from Nα × Nβ latent draws (:mod:`.information_flow`). Sweep
 changes what the classifier decides, and the decoded sweep shows how the data must change.
 The classifier is frozen: called in inference mode, differentiated through, never updated.
 """
-import numbers
 
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
 from deepexplain.batching import row_slices
+from deepexplain.explanation import Explanation
+from deepexplain.keras_models import call_model, is_tensorflow_model
+from deepexplain.models import Predictor, default_batch_size
 from deepexplain.runtime import EagerRuntime
-from deepexplain.targets import call_model, is_tensorflow_model
-from deepexplain.validation import as_float_array, check_batch, describe, positive_float, positive_int
+from deepexplain.validation import (
+    as_float_array,
+    boolean,
+    check_batch,
+    describe,
+    is_integer,
+    is_number,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
-from ..checks import boolean
 from ..style import runtime as session_runtime
 from . import persistence
 from .information_flow import class_given_alpha, information_flow, latent_draws
 from .optimiser import Adam
 from .vae import default_vae
-
-EVAL_ROWS = 8192
-"""Decoded samples per call when evaluating the information flow, sweeps and aspect removal."""
 
 JIT_COMPILE = False
 """Compile the eager training step with XLA: off, since on CPU XLA's transposed convolutions made
@@ -37,15 +45,13 @@ the digits step 10x slower (bench/bench_gce.py times both)."""
 
 def _check_betas(betas):
     if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-            or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+            or not all(is_number(b) and 0 <= b < 1 for b in betas)):
         raise ValueError(f"betas: expected two numbers in [0, 1) (Adam's beta1, beta2), got {describe(betas)}")
     return float(betas[0]), float(betas[1])
 
 
 def _check_lam(lam):
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam: expected a finite number >= 0 (the weight of the VAE loss), got {describe(lam)}")
-    return float(lam)
+    return non_negative_float("lam", lam)
 
 
 def _seeded_init(model, rng):
@@ -84,16 +90,14 @@ class GenerativeCausalExplainer:
             raise TypeError(f"classifier: expected a Keras model or tf.Module returning class probabilities, "
                             f"got {describe(classifier)}")
         self.K = positive_int("K", K)
-        if isinstance(L, bool) or not isinstance(L, numbers.Integral) or L < 0:
-            raise ValueError(f"L: expected an integer >= 0, got {describe(L)}")
-        self.L = int(L)
+        self.L = non_negative_int("L", L)
         if (encoder is None) != (decoder is None):
             raise ValueError("encoder, decoder: expected both (a custom VAE) or neither (the default VAE), "
                              f"got encoder={describe(encoder)} and decoder={describe(decoder)}")
         for name, model in (("encoder", encoder), ("decoder", decoder)):
             if model is not None and not is_tensorflow_model(model):
                 raise TypeError(f"{name}: expected a Keras model or tf.Module, got {describe(model)}")
-        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)):
+        if random_state is not None and not is_integer(random_state):
             raise TypeError(f"random_state: expected an int or None, got {describe(random_state)}")
         self.classifier = classifier
         self.encoder = encoder
@@ -111,13 +115,11 @@ class GenerativeCausalExplainer:
 
     def _build(self, input_shape, unit_interval):
         """Build the default VAE for samples of ``input_shape`` (once)."""
-        self.input_shape_ = tuple(int(s) for s in input_shape)
+        self.input_shape_ = self._check_vae_input(input_shape)
         if self.default_vae_ and self.encoder is None:
-            if len(self.input_shape_) not in (1, 3):
-                raise ValueError(f"X: the default VAE needs vectors (n, p) or images (n, H, W, C), got samples of "
-                                 f"shape {self.input_shape_}; pass your own encoder and decoder")
             self.unit_interval_ = bool(unit_interval)
-            self.encoder, self.decoder = default_vae(self.input_shape_, self.latent_dim, self.width, self.unit_interval_)
+            self.encoder, self.decoder = default_vae(self.input_shape_, self.latent_dim, self.width,
+                                                     self.unit_interval_)
             rng = self._rng(0)
             for model in (self.encoder, self.decoder):
                 _seeded_init(model, rng)
@@ -132,6 +134,29 @@ class GenerativeCausalExplainer:
             raise ValueError(f"{name}: expected samples of shape {shape} (as in train), got {describe(X)}")
         return X
 
+    def _check_vae_input(self, input_shape):
+        """``input_shape`` as a tuple, refused when the default VAE is still to be built for it and
+        it is neither a vector nor an image."""
+        input_shape = tuple(int(s) for s in input_shape)
+        if self.default_vae_ and self.encoder is None and len(input_shape) not in (1, 3):
+            raise ValueError(f"X: the default VAE needs vectors (n, p) or images (n, H, W, C), got samples of "
+                             f"shape {input_shape}; pass your own encoder and decoder")
+        return input_shape
+
+    def _untrain(self):
+        """Back to the untrained state after a first ``train`` that failed before its first step."""
+        for name in ("input_shape_", "unit_interval_"):
+            self.__dict__.pop(name, None)
+        if self.default_vae_:
+            self.encoder = self.decoder = None
+        self._compiled = {}
+
+    def _check_classifier_rows(self, name, row_shape, model="classifier"):
+        """Raise a ValueError naming ``name`` unless ``model`` (the classifier, or the encoder)
+        declares rows of ``row_shape`` (or declares no input shape)."""
+        session = None if tf.executing_eagerly() else session_runtime().session
+        Predictor(getattr(self, model), session=session, name=model).check_row_shape(name, row_shape)
+
     def _check_trained(self):
         if not hasattr(self, "input_shape_"):
             raise ValueError("GenerativeCausalExplainer is not trained yet: call train(X) (or load) first")
@@ -143,7 +168,8 @@ class GenerativeCausalExplainer:
         mu, logvar = outputs
         for label, tensor in (("mu", mu), ("logvar", logvar)):
             if tensor.shape.rank != 2 or tf.compat.dimension_value(tensor.shape[1]) != self.latent_dim:
-                raise ValueError(f"encoder: expected {label} of shape (n, K + L = {self.latent_dim}), got {tensor.shape}")
+                raise ValueError(f"encoder: expected {label} of shape (n, K + L = {self.latent_dim}), "
+                                 f"got {tensor.shape}")
         return mu, logvar
 
     def _decode(self, z):
@@ -204,39 +230,59 @@ class GenerativeCausalExplainer:
         return self._compile("step", step, [self._spec(None, *self.input_shape_), self._spec(None, d),
                                             self._spec(None, None, d), self._spec(5)], jit_compile=JIT_COMPILE)
 
-    def train(self, X, steps=8000, Nalpha=25, Nbeta=100, lam=0.05, batch_size=64, lr=5e-4, betas=(0.5, 0.999),
-              use_ce=True, progress=True):
+    def train(self, X, K=None, L=None, steps=8000, Nalpha=25, Nbeta=100, lam=0.05, batch_size=64, lr=5e-4,
+              betas=(0.5, 0.999), use_ce=True, progress=True):
         """Train the VAE on ``X`` for ``steps`` Adam steps on batches drawn with replacement.
+
+        ``K`` and ``L`` are accepted for the original ``train(X, K, L, steps=...)`` form; they
+        must then equal the explainer's (set when it is constructed).
 
         Each step draws Nα α's and, for each, Nβ β's (``Nalpha``, ``Nbeta``: Monte-Carlo
         sample counts) and minimises ``−use_ce·Î + lam·(MSE + KL)``. Training again continues
         from the current weights. Returns the history: arrays of one value per step for
         ``loss``, ``loss_ce`` (= −Î, nats), ``loss_nll`` (= MSE + KL), ``loss_mse`` and ``loss_kld``.
         """
+        for name, given, own in (("K", K, self.K), ("L", L, self.L)):
+            if given is not None and (isinstance(given, bool) or given != own):
+                raise ValueError(f"{name}: expected None or the explainer's {name}={own} (set by "
+                                 f"GenerativeCausalExplainer(classifier, K, L)), got {describe(given)}")
         X = self._check_samples("X", X)
-        steps, Nalpha, Nbeta = positive_int("steps", steps), positive_int("Nalpha", Nalpha), positive_int("Nbeta", Nbeta)
+        steps, Nalpha = positive_int("steps", steps), positive_int("Nalpha", Nalpha)
+        Nbeta = positive_int("Nbeta", Nbeta)
         batch_size, lr = positive_int("batch_size", batch_size), positive_float("lr", lr)
         settings = np.array([_check_lam(lam), float(boolean("use_ce", use_ce)), lr, *_check_betas(betas)], np.float32)
         progress = boolean("progress", progress)
-        self._build(X.shape[1:], X.min() >= 0 and X.max() <= 1)
+        self._check_vae_input(X.shape[1:])
+        self._check_classifier_rows("X", X.shape[1:])
+        if not self.default_vae_:
+            self._check_classifier_rows("X", X.shape[1:], "encoder")
         self._check_classifier(X[:8])
-        step = self._step_function()
+        first = not hasattr(self, "input_shape_")
+        self._build(X.shape[1:], X.min() >= 0 and X.max() <= 1)
         rng = self._rng(1)
         names = ("loss", "loss_ce", "loss_nll", "loss_mse", "loss_kld")
         history = np.zeros((steps, len(names)), np.float32)
         bar = tqdm(range(steps), desc="GCE", unit="step", disable=not progress, leave=False)
-        for i in bar:
-            batch = X[rng.integers(0, len(X), batch_size)]
-            eps = rng.standard_normal((batch_size, self.latent_dim)).astype(np.float32)
-            z = latent_draws(rng, Nalpha, Nbeta, range(self.K), self.latent_dim)
-            history[i] = step(batch, eps, z, settings)
-            if progress and i % 50 == 0:
-                bar.set_postfix(information_flow=f"{-history[i, 1]:.3f}")
+        done = 0
+        try:
+            step = self._step_function()
+            for i in bar:
+                batch = X[rng.integers(0, len(X), batch_size)]
+                eps = rng.standard_normal((batch_size, self.latent_dim)).astype(np.float32)
+                z = latent_draws(rng, Nalpha, Nbeta, range(self.K), self.latent_dim)
+                history[i] = step(batch, eps, z, settings)
+                done += 1
+                if progress and i % 50 == 0:
+                    bar.set_postfix(information_flow=f"{-history[i, 1]:.3f}")
+        except BaseException:
+            if first and not done:
+                self._untrain()
+            raise
         self.Nalpha_, self.Nbeta_ = Nalpha, Nbeta
         return {name: history[:, j] for j, name in enumerate(names)}
 
     def _check_classifier(self, x):
-        predict = self._compile("classify", self._classify, [self._spec(None, *self.input_shape_)])
+        predict = self._compile(f"classify{x.shape[1:]}", self._classify, [self._spec(None, *x.shape[1:])])
         probabilities = predict(x)
         if (probabilities.shape[1] < 2 or np.any(probabilities < -1e-6)
                 or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)):
@@ -252,7 +298,7 @@ class GenerativeCausalExplainer:
                               [self._spec(None, None, self.latent_dim)])
         flow = self._compile("information_flow", information_flow, [self._spec(None, None)])
         z = latent_draws(rng, Nalpha, Nbeta, fixed, self.latent_dim)
-        p = np.concatenate([given(z[rows]) for rows in row_slices(Nalpha, max(1, EVAL_ROWS // Nbeta))])
+        p = np.concatenate([given(z[rows]) for rows in row_slices(Nalpha, max(1, self._decoded_per_call() // Nbeta))])
         return float(np.clip(flow(p), 0.0, np.log(p.shape[1])))
 
     def _sample_counts(self, Nalpha, Nbeta):
@@ -282,7 +328,8 @@ class GenerativeCausalExplainer:
         array = np.atleast_1d(np.asarray(dims))
         if (array.ndim != 1 or len(array) == 0 or not np.issubdtype(array.dtype, np.integer)
                 or array.min() < 0 or array.max() >= self.latent_dim):
-            raise ValueError(f"dims: expected latent coordinates in [0, K + L = {self.latent_dim}), got {describe(dims)}")
+            raise ValueError(f"dims: expected latent coordinates in [0, K + L = {self.latent_dim}), "
+                             f"got {describe(dims)}")
         return array.astype(np.int32)
 
     # -- explanations -------------------------------------------------------------------------
@@ -301,9 +348,11 @@ class GenerativeCausalExplainer:
         """Sweeps of each latent coordinate around the encoder mean of each sample of ``x``.
 
         Coordinate ``d`` of ``mu(x)`` is shifted by each value of ``sweep`` (the others kept)
-        and decoded. Returns ``(images, probabilities)`` of shapes ``(n, len(dims), S,
-        *input_shape)`` and ``(n, len(dims), S, M)``; ``dims`` default to all, α₁..α_K, β₁..β_L.
-        Deterministic.
+        and decoded. Returns an ``Explanation`` (a dict with attribute access and ``meta``)
+        ``{"images", "probabilities", "sweep", "dims"}``, images and probabilities of shapes
+        ``(n, len(dims), S, *input_shape)`` and ``(n, len(dims), S, M)``; it unpacks as the pair
+        ``images, probabilities = explainer.explain(x)``. ``dims`` default to all, α₁..α_K,
+        β₁..β_L. Deterministic.
         """
         self._check_trained()
         x = self._check_samples("x", x)
@@ -313,9 +362,16 @@ class GenerativeCausalExplainer:
         dims = self._check_dims(dims)
         run = self._compile("explain", self._sweeps, [self._spec(None, *self.input_shape_), self._spec(None),
                                                       self._spec(None, dtype=tf.int32)])
-        chunk = max(1, EVAL_ROWS // (len(dims) * len(sweep)))
+        chunk = max(1, self._decoded_per_call() // (len(dims) * len(sweep)))
         parts = [run(x[rows], sweep, dims) for rows in row_slices(len(x), chunk)]
-        return tuple(np.concatenate([part[i] for part in parts]) for i in range(2))
+        images, probabilities = (np.concatenate([part[i] for part in parts]) for i in range(2))
+        return Explanation({"images": images, "probabilities": probabilities, "sweep": sweep, "dims": dims},
+                           "GenerativeCausalExplainer", params={"K": self.K, "L": self.L}, model=self.classifier,
+                           unpack=("images", "probabilities"))
+
+    def _decoded_per_call(self):
+        """Decoded samples per call (information flow, sweeps, aspect removal): the adapter's chunk policy."""
+        return default_batch_size(4 * int(np.prod(self.input_shape_)))
 
     def _removal(self, x, noise):
         mu, _ = self._encode(x)
@@ -329,21 +385,29 @@ class GenerativeCausalExplainer:
         """Accuracy of the classifier on ``X`` (labels ``y``: class indices), on its reconstructions
         ``decode(mu(x))`` and, for each latent coordinate (α first), with that coordinate of
         ``mu(x)`` replaced by a fresh N(0, 1) draw (paper fig. 5b).
-        Returns ``{"original": float, "reencoded": float, "removed": array (K + L,)}``."""
+        Returns an ``Explanation`` ``{"original": float, "reencoded": float, "removed": array (K + L,)}``."""
         self._check_trained()
         X = self._check_samples("X", X)
         y = np.asarray(y)
         if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"y: expected {len(X)} integer class labels (one per sample of X), got {describe(y)}")
+        if y.min() < 0:
+            raise ValueError(f"y: expected class indices >= 0, got values from {y.min()} to {y.max()}")
         run = self._compile("removal", self._removal, [self._spec(None, *self.input_shape_),
                                                        self._spec(None, self.latent_dim)])
         noise = self._rng(4).standard_normal((len(X), self.latent_dim)).astype(np.float32)
         hits = [[], [], []]
-        for rows in row_slices(len(X), max(1, EVAL_ROWS // (self.latent_dim + 2))):
-            for hit, probabilities in zip(hits, run(X[rows], noise[rows])):
+        for rows in row_slices(len(X), max(1, self._decoded_per_call() // (self.latent_dim + 2))):
+            outputs = run(X[rows], noise[rows])
+            if y.max() >= outputs[0].shape[1]:
+                raise ValueError(f"y: expected class indices in [0, {outputs[0].shape[1]}) (the classifier's "
+                                 f"classes), got values from {y.min()} to {y.max()}")
+            for hit, probabilities in zip(hits, outputs):
                 hit.append(np.argmax(probabilities, axis=-1) == (y[rows] if probabilities.ndim == 2 else y[rows, None]))
         original, reencoded, removed = (np.concatenate(h).mean(axis=0) for h in hits)
-        return {"original": float(original), "reencoded": float(reencoded), "removed": removed}
+        return Explanation({"original": float(original), "reencoded": float(reencoded), "removed": removed},
+                           "GenerativeCausalExplainer",
+                           params={"K": self.K, "L": self.L, "random_state": self.random_state}, model=self.classifier)
 
     # -- persistence --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ in nats, with ``H(p) = −Σ_y p(y) log(p(y) + 1e-8)``. That entropy is concave,
 import numpy as np
 import tensorflow as tf
 
-from deepexplain.targets import call_model
+from deepexplain.keras_models import call_model
 
 EPSILON = 1e-8
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import h5py
 
-from deepexplain.validation import describe
+from deepexplain.validation import boolean, describe
 
-from ..checks import boolean
 from ..serialisation import _json_value, _read_config, _sha256
 
 FORMAT_VERSION = 1
@@ -73,7 +72,13 @@ def load(cls, directory, classifier, encoder=None, decoder=None):
                              "built as before training, to receive the saved weights")
         explainer = cls(classifier, int(config["K"]), int(config["L"]), encoder, decoder, width=int(config["width"]),
                         random_state=config["random_state"])
-        explainer._build(tuple(int(s) for s in config["input_shape"]), config["unit_interval"])
+        shape = tuple(int(s) for s in config["input_shape"])
+        try:
+            explainer._check_classifier_rows("classifier", shape)
+        except ValueError as error:
+            raise ValueError(f"classifier: expected a classifier of the saved samples of shape {shape} "
+                             f"({str(error).removeprefix('classifier: ')})") from None
+        explainer._build(shape, config["unit_interval"])
         for name in ("Nalpha", "Nbeta"):
             if config[name] is not None:
                 setattr(explainer, name + "_", int(config[name]))

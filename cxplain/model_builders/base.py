@@ -4,10 +4,18 @@ import inspect
 
 import numpy as np
 
-from deepexplain.targets import static_shape
-from deepexplain.validation import positive_float, positive_int
+from deepexplain.runtime import static_shape
+from deepexplain.validation import (
+    boolean,
+    dropout_rate,
+    is_integer,
+    non_negative_int,
+    open_unit_interval,
+    positive_float,
+    positive_int,
+)
 
-from .. import checks
+from ..activation import activation
 from ..blocks import coarse_shape, spatial_shape
 from ..causal_objective import kl_divergence
 from ..style import keras_for_current_style
@@ -63,19 +71,19 @@ class BaseModelBuilder:
         positive_int("batch_size", self.batch_size)
         positive_int("num_epochs", self.num_epochs)
         positive_float("learning_rate", self.learning_rate)
-        checks.open_unit_interval("validation_fraction", self.validation_fraction)
-        if isinstance(self.verbose, (bool, np.bool_)) or self.verbose not in (0, 1, 2):
+        open_unit_interval("validation_fraction", self.validation_fraction)
+        if not is_integer(self.verbose) or self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose: expected 0, 1 or 2 (Keras fit verbosity), got {self.verbose!r}")
         return self
 
     def check_layers(self, min_layers):
         """The layer parameters most builders share."""
-        if checks.non_negative_int("num_layers", self.num_layers) < min_layers:
+        if non_negative_int("num_layers", self.num_layers) < min_layers:
             raise ValueError(f"num_layers: expected an integer >= {min_layers}, got {self.num_layers!r}")
         positive_int("num_units", self.num_units)
-        checks.activation("activation", self.activation)
-        checks.boolean("with_bn", self.with_bn)
-        checks.dropout_rate("p_dropout", self.p_dropout)
+        activation("activation", self.activation)
+        boolean("with_bn", self.with_bn)
+        dropout_rate("p_dropout", self.p_dropout)
 
     def check_samples(self, X):
         """Raise a ValueError if this architecture cannot take samples like ``X`` (an array)."""

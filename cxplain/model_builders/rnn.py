@@ -1,12 +1,9 @@
 """A recurrent explanation model for sequences: text (token ids) and time series."""
-import numbers
 
-import numpy as np
 
-from deepexplain.targets import static_shape
-from deepexplain.validation import describe, positive_int
+from deepexplain.runtime import static_shape
+from deepexplain.validation import boolean, describe, is_integer, positive_int
 
-from .. import checks
 from .base import BaseModelBuilder, block_average, dense_stack
 
 
@@ -36,9 +33,8 @@ class RNNModelBuilder(BaseModelBuilder):
     def check_params(self):
         super().check_params()
         self.check_layers(min_layers=1)
-        if checks.boolean("with_embedding", self.with_embedding):
-            if isinstance(self.vocabulary_size, (bool, np.bool_)) or not isinstance(self.vocabulary_size, numbers.Integral) \
-                    or self.vocabulary_size < 2:
+        if boolean("with_embedding", self.with_embedding):
+            if not is_integer(self.vocabulary_size) or self.vocabulary_size < 2:
                 raise ValueError("vocabulary_size: with_embedding=True needs the number of token ids, an integer >= 2 "
                                  f"larger than the largest id, got {describe(self.vocabulary_size)}")
             positive_int("embedding_dimension", self.embedding_dimension)
@@ -47,7 +43,10 @@ class RNNModelBuilder(BaseModelBuilder):
     def check_samples(self, X):
         if not self.with_embedding:
             if X.ndim > 3:
-                raise ValueError(f"X: RNNModelBuilder expects sequences of shape (n, length) or (n, length, channels), got {describe(X)}")
+                raise ValueError(
+                    "X: RNNModelBuilder expects sequences of shape (n, length) or (n, length, channels), "
+                    f"got {describe(X)}"
+                )
             return
         if X.ndim > 3 or (X.ndim == 3 and X.shape[2] != 1):
             raise ValueError("X: RNNModelBuilder(with_embedding=True) expects token ids of shape (n, length) or "

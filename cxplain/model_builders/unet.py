@@ -1,5 +1,5 @@
 """A U-Net explanation model for images (Ronneberger et al., 2015), as in CXPlain."""
-from deepexplain.targets import static_shape
+from deepexplain.runtime import static_shape
 from deepexplain.validation import describe
 
 from .base import BaseModelBuilder, block_average
@@ -41,7 +41,9 @@ class UNetModelBuilder(BaseModelBuilder):
 
     def check_samples(self, X):
         if X.ndim != 4:
-            raise ValueError(f"X: UNetModelBuilder expects images of shape (n, height, width, channels), got {describe(X)}")
+            raise ValueError(
+                f"X: UNetModelBuilder expects images of shape (n, height, width, channels), got {describe(X)}"
+            )
 
     def scores(self, keras, inputs, grid, factors):
         layers, depth = keras.layers, 2 ** self.num_layers

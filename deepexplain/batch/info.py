@@ -17,7 +17,8 @@ def info(path):
 
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
-                datasets[name] = {"shape": obj.shape, "dtype": str(obj.dtype), "attrs": {k: _plain(v) for k, v in obj.attrs.items()},
+                datasets[name] = {"shape": obj.shape, "dtype": str(obj.dtype),
+                                  "attrs": {k: _plain(v) for k, v in obj.attrs.items()},
                                   "compression": obj.compression}
 
         try:
@@ -39,4 +40,6 @@ def info(path):
 
 
 def _plain(value):
-    return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else (value.tolist() if hasattr(value, "tolist") else value)
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value.tolist() if hasattr(value, "tolist") else value

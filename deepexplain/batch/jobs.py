@@ -9,15 +9,17 @@ a dict of output arrays, one row per input row.
 import dataclasses
 import inspect
 import json
+import os
 import warnings
 
 import numpy as np
 
 from .errors import InputError
-from .models import check_rows, load_model
+from .models import check_model, check_rows, load_model
 from .sources import file_sha256
 
-TARGETS_HELP = "predicted (the model's top class), labels (from --labels), index:K (output unit K) or all (every output unit summed)"
+TARGETS_HELP = ("predicted (the model's top class), labels (from --labels), index:K (output unit K) or all "
+                "(every output unit summed)")
 
 
 def parse_targets(targets):
@@ -30,7 +32,8 @@ def parse_targets(targets):
 
 
 def accepted_parameters(cls):
-    return [p.name for p in inspect.signature(cls).parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    parameters = inspect.signature(cls).parameters.values()
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def quiet_parameters(cls, params):
@@ -71,13 +74,14 @@ def one_hot(indices, outputs):
 class _Loaded:
     """A model loaded once, with the hash it was checked against."""
 
-    def __init__(self, path, sha256):
+    def __init__(self, path, sha256, trust_model_code=False):
         from ..models import Predictor
 
         actual = file_sha256(path)
         if actual != sha256:
-            raise InputError(f"model: {path} differs here from the file the run was started with (sha256 {actual[:12]} != {sha256[:12]})")
-        self.model = load_model(path)
+            raise InputError(f"model: {path} differs here from the file the run was started with "
+                             f"(sha256 {actual[:12]} != {sha256[:12]})")
+        self.model = load_model(path, trust_model_code)
         self.predictor = Predictor(self.model)
 
     def predict(self, xs):
@@ -95,14 +99,18 @@ class ExplainJob:
     targets: str = "predicted"
     logits: bool = True
     batch_size: int = None
+    trust_model_code: bool = False
     kind = "explain"
 
     @classmethod
-    def make(cls, model, methods, params=None, targets="predicted", logits=True, batch_size=None):
+    def make(cls, model, methods, params=None, targets="predicted", logits=True, batch_size=None,
+             trust_model_code=False):
         """A job for ``methods`` (names of :data:`deepexplain.METHODS`), each given the entries of
-        ``params`` (a dict, or ``{method: dict}`` per method) that it accepts."""
+        ``params`` (a dict, or ``{method: dict}`` per method) that it accepts. A SavedModel whose
+        graphs do more than compute on tensors is refused unless ``trust_model_code``."""
         from .. import METHODS
 
+        check_model(model, trust_model_code)
         methods = [methods] if isinstance(methods, str) else list(methods)
         if not methods or len(set(methods)) != len(methods):
             raise InputError(f"method: expected one or more distinct method names, got {methods}")
@@ -123,7 +131,8 @@ class ExplainJob:
             chosen.append((name, json.dumps(mine, sort_keys=True)))
         if unused:
             raise InputError(f"param: no method among {methods} takes {sorted(unused)}")
-        return cls(model, file_sha256(model), tuple(chosen), parse_targets(targets), bool(logits), batch_size)
+        return cls(model, file_sha256(model), tuple(chosen), parse_targets(targets), bool(logits), batch_size,
+                   bool(trust_model_code))
 
     def identity(self):
         return {"kind": self.kind, "model_sha256": self.model_sha256, "methods": [list(m) for m in self.methods],
@@ -135,10 +144,11 @@ class ExplainJob:
     def setup(self):
         from .. import METHODS, get_explainer
 
-        loaded = _Loaded(self.model, self.model_sha256)
+        loaded = _Loaded(self.model, self.model_sha256, self.trust_model_code)
         explainers = {}
         for name, params in self.methods:
-            explainers[name] = get_explainer(name, loaded.model, logits=self.logits, **quiet_parameters(METHODS[name], json.loads(params)))
+            method_params = quiet_parameters(METHODS[name], json.loads(params))
+            explainers[name] = get_explainer(name, loaded.model, logits=self.logits, **method_params)
 
         def compute(xs, labels):
             predictions = loaded.predict(xs)
@@ -162,12 +172,14 @@ class CemJob:
     row_shape: tuple
     params: str  # json
     targets: str = "predicted"
+    trust_model_code: bool = False
     kind = "cem"
 
     @classmethod
-    def make(cls, model, mode, row_shape, params=None, targets="predicted"):
+    def make(cls, model, mode, row_shape, params=None, targets="predicted", trust_model_code=False):
         from cem import CEM
 
+        check_model(model, trust_model_code)
         if mode not in ("PN", "PP"):
             raise InputError(f"mode: expected 'PN' or 'PP', got {mode!r}")
         if targets not in ("predicted", "labels"):
@@ -177,7 +189,8 @@ class CemJob:
         unknown = sorted(set(params) - set(accepted))
         if unknown:
             raise InputError(f"param: CEM does not take {unknown}; it takes {accepted}")
-        return cls(model, file_sha256(model), mode, tuple(row_shape), json.dumps(params, sort_keys=True), targets)
+        return cls(model, file_sha256(model), mode, tuple(row_shape), json.dumps(params, sort_keys=True), targets,
+                   bool(trust_model_code))
 
     def identity(self):
         return {"kind": self.kind, "model_sha256": self.model_sha256, "mode": self.mode, "parameters": self.params,
@@ -189,7 +202,7 @@ class CemJob:
     def setup(self):
         from cem import CEM
 
-        loaded = _Loaded(self.model, self.model_sha256)
+        loaded = _Loaded(self.model, self.model_sha256, self.trust_model_code)
         cem = CEM(None, loaded.model, self.mode, (1,) + self.row_shape, **json.loads(self.params))
 
         def compute(xs, labels):
@@ -197,15 +210,12 @@ class CemJob:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = cem.explain(xs, Y=labels if self.targets == "labels" else None, verbose=False)
-            n = len(xs)
-            found = np.asarray(result["found"], bool)
-            solution, prediction = result[self.mode], result[f"{self.mode}_pred"]
             return {
-                self.mode: np.full(xs.shape, np.nan, np.float32) if solution is None else np.asarray(solution, np.float32),
-                "found": found,
+                self.mode: np.asarray(result[self.mode], np.float32),
+                "found": np.asarray(result["found"], bool),
                 "X_pred": np.asarray(result["X_pred"], np.int64),
-                f"{self.mode}_pred": np.full(n, -1, np.int64) if prediction is None else np.asarray(prediction, np.int64),
-                "distance": np.full(n, np.nan, np.float32) if result["distance"] is None else np.asarray(result["distance"], np.float32),
+                f"{self.mode}_pred": np.asarray(result[f"{self.mode}_pred"], np.int64),
+                "distance": np.asarray(result["distance"], np.float32),
                 "c": np.asarray(result["c"], np.float32),
             }
 
@@ -223,6 +233,8 @@ class CxplainJob:
 
     @classmethod
     def make(cls, explainer, confidence_level=0.95):
+        if not os.path.isdir(explainer):
+            raise InputError(f"explainer: expected a directory saved by `deepexplain cxplain fit`, got {explainer!r}")
         return cls(explainer, file_sha256(explainer), float(confidence_level))
 
     def identity(self):
@@ -239,9 +251,9 @@ class CxplainJob:
         explainer = CXPlain.load(self.explainer)
 
         def compute(xs, labels):
-            result = explainer.explain(xs, confidence_level=self.confidence_level)
-            if isinstance(result, tuple):
-                return {"attributions/cxplain": result[0], "intervals/cxplain": result[1]}
-            return {"attributions/cxplain": result}
+            attributions, intervals = explainer.explain(xs, confidence_level=self.confidence_level)
+            if intervals is None:
+                return {"attributions/cxplain": attributions}
+            return {"attributions/cxplain": attributions, "intervals/cxplain": intervals}
 
         return compute

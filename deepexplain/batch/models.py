@@ -4,13 +4,16 @@
   ``Lambda`` layers holding Python code;
 * ``model.h5`` (tf_keras / Keras 2): Keras 3's reader of that format, also with
   ``safe_mode=True`` (tf_keras's own reader would unmarshal a ``Lambda`` layer's bytecode);
-* a SavedModel directory: ``tf.saved_model.load``, which restores TensorFlow graphs only. Its
-  ``serving_default`` signature is frozen and its ops rebuilt in the explainer's graph.
+* a SavedModel directory: ``tf.saved_model.load``, after checking that its graphs hold
+  computations on tensors only (:mod:`deepexplain.batch.graph_ops`: no file or network I/O, no
+  Python calls) unless ``trust_model_code``. Its ``serving_default`` signature is frozen and its
+  ops rebuilt in the explainer's graph.
 """
 import os
 
 import tensorflow as tf
 
+from .graph_ops import check_saved_model
 from .sources import DataError
 
 
@@ -65,11 +68,20 @@ def model_kind(path):
     raise DataError(f"model: expected a .keras file, a .h5 file or a SavedModel directory, got {path!r}")
 
 
-def load_model(path):
+def check_model(path, trust_model_code=False):
+    """The kind of the model file at ``path`` (:func:`model_kind`), after refusing a SavedModel
+    whose graphs hold more than computations on tensors, unless ``trust_model_code``."""
+    kind = model_kind(path)
+    if kind == "savedmodel" and not trust_model_code:
+        check_saved_model(path)
+    return kind
+
+
+def load_model(path, trust_model_code=False):
     """The model saved at ``path`` (see the module docstring), loaded in safe mode."""
     import keras
 
-    kind = model_kind(path)
+    kind = check_model(path, trust_model_code)
     try:
         if kind == "savedmodel":
             return SavedModelFunction(path)
@@ -96,4 +108,5 @@ def check_rows(model, rows):
         return
     expected = shape[1:]
     if len(expected) != rows.ndim - 1 or any(e is not None and e != r for e, r in zip(expected, rows.shape[1:])):
-        raise DataError(f"data: expected rows of shape {expected} for the model's input, got rows of shape {rows.shape[1:]}")
+        raise DataError(f"data: expected rows of shape {expected} for the model's input, "
+                        f"got rows of shape {rows.shape[1:]}")

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from ..validation import positive_int
 from .errors import InputError, OutputConflict
+from .lock import OutputLock, remove_stale_temporaries
 from .sources import open_data
 from .store import RunFile, file_state
 from .worker import compute_chunk
@@ -80,8 +81,8 @@ def dask_client(workers=None, scheduler=None):
 
     workers = positive_int("workers", workers)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environment(workers)}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                         memory_limit=0) as cluster, Client(cluster) as client:
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
         yield client
 
 
@@ -92,7 +93,8 @@ def worker_environment(workers):
     every large tensor a fresh mmap and its pages fault in again) goes back to glibc's own."""
     import dask
 
-    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    defaults = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    environ = {k: v for k, v in defaults.items() if k != "MALLOC_TRIM_THRESHOLD_"}
     threads = max(1, (os.cpu_count() or 1) // workers)
     environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
     return environ
@@ -108,17 +110,32 @@ def run_job(job, data, out, labels=None, chunk_rows=DEFAULT_CHUNK_ROWS, resume=F
     where it stopped; without it (or ``overwrite``) an existing ``out`` is an error. ``workers``
     (a local cluster), ``scheduler`` (an address) or ``client`` (a ``distributed.Client``) run
     the chunks on Dask.
+
+    The run owns ``out`` (:class:`~deepexplain.batch.lock.OutputLock`) from before it reads
+    anything until the file is complete: another run on the same ``out`` is refused.
     """
     chunk_rows = positive_int("chunk_rows", chunk_rows)
+    with OutputLock(out):
+        remove_stale_temporaries(out)
+        return _run_owned(job, data, out, labels, chunk_rows, resume, overwrite, workers, scheduler, client, progress,
+                          fsync)
+
+
+def _run_owned(job, data, out, labels, chunk_rows, resume, overwrite, workers, scheduler, client, progress, fsync):
     run_file = None
     source = open_data(data)
-    label_source = open_data(labels) if labels is not None else None
+    try:
+        label_source = open_data(labels) if labels is not None else None
+    except BaseException:
+        source.close()
+        raise
     try:
         if getattr(job, "targets", None) == "labels" and label_source is None:
             raise InputError("labels: --targets labels needs --labels FILE")
         if label_source is not None and len(label_source) != len(source):
             raise InputError(f"labels: expected {len(source)} rows like the data, got {len(label_source)}")
-        identity = dict(job.identity(), data_sha256=source.sha256(), data_shape=list(source.shape), chunk_rows=chunk_rows,
+        identity = dict(job.identity(), data_sha256=source.sha256(), data_shape=list(source.shape),
+                        chunk_rows=chunk_rows,
                         labels_sha256=label_source.sha256() if label_source is not None else None)
         identity = json.loads(json.dumps(identity, sort_keys=True))
         run_file = _open_output(out, identity, resume, overwrite, fsync)
@@ -135,7 +152,8 @@ def run_job(job, data, out, labels=None, chunk_rows=DEFAULT_CHUNK_ROWS, resume=F
         with dask_client(workers, scheduler) as own_client:
             client = client or own_client
             results = on_dask(job, chunks, read, client) if client is not None else in_process(job, chunks, read)
-            bar = tqdm(total=len(source), initial=start, unit="rows", disable=not progress, desc=job.kind, dynamic_ncols=True)
+            bar = tqdm(total=len(source), initial=start, unit="rows", disable=not progress, desc=job.kind,
+                       dynamic_ncols=True)
             with bar:
                 for a, b, outputs in results:
                     if run_file is None:
@@ -167,11 +185,11 @@ def _open_output(out, identity, resume, overwrite, fsync):
         return None
     if not resume:
         raise OutputConflict(f"out: {out} exists; pass --resume to continue it or --overwrite to replace it")
-    state, _, _, _ = file_state(out)
+    state, recorded, _, _ = file_state(out)
     if state == "complete":
-        from .store import check_same_job, open_hdf5
+        from .store import check_same_job, verify_file
 
-        with open_hdf5(out) as f:
-            check_same_job(out, json.loads(f.attrs["job"]), identity)
+        check_same_job(out, recorded, identity)
+        verify_file(out)
         return False
     return RunFile.resume(out, identity, fsync)

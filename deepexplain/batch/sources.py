@@ -113,7 +113,8 @@ class NpzSource(DataSource):
         self._info = self._zip.getinfo(name + ".npy")
         with self._zip.open(self._info) as member:
             version = np.lib.format.read_magic(member)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            formats = np.lib.format
+            read_header = formats.read_array_header_1_0 if version == (1, 0) else formats.read_array_header_2_0
             shape, fortran, dtype = read_header(member)
             self._offset = member.tell()
         if fortran or dtype.hasobject:

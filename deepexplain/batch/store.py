@@ -20,6 +20,13 @@ When the last chunk is done the file is **finalised**: copied, a chunk of rows a
 chunked, compressed (gzip + shuffle, Fletcher-32 checksummed) datasets in a temporary file
 that then replaces it atomically (``os.replace``), with ``state = "complete"`` and the end time.
 
+**Disk space.** HDF5 cannot recover from a failed write (it may crash when the file is closed),
+so it never meets a full disk: the running file's space is allocated on disk when it is
+created (``posix_fallocate``), and so is an upper bound of the finalised file's before its
+datasets are written. A full disk is reported then as :class:`~deepexplain.batch.errors.DiskFull`,
+the temporary file is removed and the committed rows are kept (``--resume`` finalises them once
+there is space).
+
 Layout: ``/rows_done`` (int64 scalar), ``/chunk_crc`` (uint32 per chunk), one dataset per
 output (``/attributions/<method>``, ``/targets``, ...), and attributes on the root: the job's
 identity (JSON in ``job``), versions, ``started``, ``finished``, ``state``.
@@ -32,9 +39,12 @@ import zlib
 import h5py
 import numpy as np
 
-from .errors import DamagedOutput, OutputConflict
+from .errors import DamagedOutput, DiskFull, OutputConflict
+from .lock import free_bytes, raise_if_disk_full, remove_file, reserve, temporary_path
 
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True}
+FINAL_OVERHEAD = 1 << 16
+"""Bytes added to the bound of a finalised file's size for its metadata, besides its attributes."""
 
 
 def now():
@@ -106,24 +116,30 @@ class RunFile:
     @classmethod
     def create(cls, path, job, n_rows, chunk_rows, outputs, attrs, fsync=True):
         """A new run file for ``job``; ``outputs`` maps dataset paths to ``(row_shape, dtype, attrs)``."""
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with h5py.File(tmp, "w") as f:
-            f.attrs["job"] = json.dumps(job, sort_keys=True)
-            f.attrs["n_rows"] = n_rows
-            f.attrs["chunk_rows"] = chunk_rows
-            f.attrs["state"] = "running"
-            f.attrs["started"] = now()
-            for key, value in attrs.items():
-                f.attrs[key] = value
-            for name, (row_shape, dtype, dataset_attrs) in outputs.items():
-                dataset = _contiguous(f, name, (n_rows,) + tuple(row_shape), dtype)
-                for key, value in dataset_attrs.items():
-                    dataset.attrs[key] = value
-            _contiguous(f, "chunk_crc", (-(-n_rows // chunk_rows),), np.uint32)
-            _contiguous(f, "rows_done", (), np.int64)[()] = 0
-        if fsync:
-            _fsync(tmp)
-        os.replace(tmp, path)
+        tmp = temporary_path(path, "tmp")
+        try:
+            with h5py.File(tmp, "w") as f:
+                f.attrs["job"] = json.dumps(job, sort_keys=True)
+                f.attrs["n_rows"] = n_rows
+                f.attrs["chunk_rows"] = chunk_rows
+                f.attrs["state"] = "running"
+                f.attrs["started"] = now()
+                for key, value in attrs.items():
+                    f.attrs[key] = value
+                for name, (row_shape, dtype, dataset_attrs) in outputs.items():
+                    dataset = _contiguous(f, name, (n_rows,) + tuple(row_shape), dtype)
+                    for key, value in dataset_attrs.items():
+                        dataset.attrs[key] = value
+                _contiguous(f, "chunk_crc", (-(-n_rows // chunk_rows),), np.uint32)
+                _contiguous(f, "rows_done", (), np.int64)[()] = 0
+            reserve(tmp, os.path.getsize(tmp), path)
+            if fsync:
+                _fsync(tmp)
+            os.replace(tmp, path)
+        except BaseException as error:
+            remove_file(tmp)
+            raise_if_disk_full(error, path)
+            raise
         if fsync:
             _fsync_dir(path)
         return cls(path, open_hdf5(path, "r+"), fsync)
@@ -143,23 +159,7 @@ class RunFile:
 
     def verify(self):
         """Raise :class:`DamagedOutput` unless every done chunk matches its CRC."""
-        done, crcs = self.rows_done, self.file["chunk_crc"][()]
-        if not 0 <= done <= self.n_rows or (done % self.chunk_rows and done != self.n_rows):
-            raise DamagedOutput(f"out: {self.path} records rows_done={done}, not a chunk boundary of {self.n_rows} rows")
-        for index, start in enumerate(range(0, done, self.chunk_rows)):
-            stop = min(start + self.chunk_rows, self.n_rows)
-            if self._crc(start, stop) != crcs[index]:
-                raise DamagedOutput(
-                    f"out: {self.path} is corrupted: rows {start}-{stop - 1} do not match their checksum; "
-                    "it was left as it is"
-                )
-
-    def _crc(self, start, stop, outputs=None):
-        crc = 0
-        for name in dataset_names(self.file):
-            rows = outputs[name] if outputs is not None else self.file[name][start:stop]
-            crc = zlib.crc32(np.ascontiguousarray(rows).tobytes(), crc)
-        return crc
+        verify_chunks(self.path, self.file)
 
     def commit(self, start, stop, outputs):
         """Write rows ``start:stop`` of every output, then mark them done (see the module docstring)."""
@@ -170,7 +170,7 @@ class RunFile:
             raise RuntimeError(f"chunk outputs {sorted(outputs)} differ from the file's datasets {names}")
         for name in names:
             self.file[name][start:stop] = outputs[name]
-        self.file["chunk_crc"][start // self.chunk_rows] = self._crc(start, stop, outputs)
+        self.file["chunk_crc"][start // self.chunk_rows] = chunk_crc(self.file, start, stop, outputs)
         self._flush()
         self.file["rows_done"][()] = stop
         self._flush()
@@ -180,31 +180,59 @@ class RunFile:
         if self.fsync:
             os.fsync(self.file.id.get_vfd_handle())
 
+    def final_size_bound(self):
+        """An upper bound of the finalised file's size: every dataset stored raw (deflate never
+        grows data by more than 0.1%), 256 bytes per chunk and dataset (chunk index, filter
+        framing), twice the attributes' text and :data:`FINAL_OVERHEAD` for the other metadata."""
+        names = dataset_names(self.file) + ["chunk_crc", "rows_done"]
+        raw = sum(self.file[name].size * self.file[name].dtype.itemsize for name in names)
+        chunks = -(-self.n_rows // self.chunk_rows)
+        attributes = [self.file.attrs] + [self.file[name].attrs for name in names]
+        text = sum(len(str(value)) for attrs in attributes for value in attrs.values())
+        return raw + raw // 1000 + 256 * chunks * len(names) + 2 * text + FINAL_OVERHEAD
+
     def finalise(self):
-        """Rewrite the finished file with compressed chunked datasets, atomically; closes it."""
-        tmp = f"{self.path}.final-{os.getpid()}"
-        rows = self.chunk_rows
-        with h5py.File(tmp, "w") as out:
-            for key, value in self.file.attrs.items():
-                out.attrs[key] = value
-            out.attrs["state"] = "complete"
-            out.attrs["finished"] = now()
-            for name in dataset_names(self.file):
-                source = self.file[name]
-                chunks = (min(rows, self.n_rows),) + source.shape[1:]
-                target = out.create_dataset(name, source.shape, source.dtype, chunks=chunks, **COMPRESSION)
-                for key, value in source.attrs.items():
-                    target.attrs[key] = value
-                for start in range(0, self.n_rows, rows):
-                    target[start:start + rows] = source[start:start + rows]
-            out["chunk_crc"] = self.file["chunk_crc"][()]
-            out["rows_done"] = np.int64(self.n_rows)
-        self.file.close()
-        if self.fsync:
-            _fsync(tmp)
-        os.replace(tmp, self.path)
+        """Rewrite the finished file with compressed chunked datasets, atomically; closes it.
+        Raises :class:`DiskFull` (the file left as it is) when the copy may not fit on the disk."""
+        tmp = temporary_path(self.path, "final")
+        needed = self.final_size_bound()
+        free = free_bytes(os.path.dirname(os.path.abspath(self.path)))
+        if free < needed:
+            raise DiskFull(f"out: no space left on the device of {self.path} to finalise it ({free} bytes free, "
+                           f"{needed} needed); its {self.n_rows} rows are kept: free some space and run again "
+                           "with --resume")
+        try:
+            with h5py.File(tmp, "w") as out:
+                for key, value in self.file.attrs.items():
+                    out.attrs[key] = value
+                out.attrs["state"] = "complete"
+                out.attrs["finished"] = now()
+            reserve(tmp, needed, self.path)
+            with h5py.File(tmp, "r+") as out:
+                self._copy_compressed(out)
+            if self.fsync:
+                _fsync(tmp)
+            self.file.close()
+            os.replace(tmp, self.path)
+        except BaseException as error:
+            remove_file(tmp)
+            raise_if_disk_full(error, self.path)
+            raise
         if self.fsync:
             _fsync_dir(self.path)
+
+    def _copy_compressed(self, out):
+        rows = self.chunk_rows
+        for name in dataset_names(self.file):
+            source = self.file[name]
+            chunks = (min(rows, self.n_rows),) + source.shape[1:]
+            target = out.create_dataset(name, source.shape, source.dtype, chunks=chunks, **COMPRESSION)
+            for key, value in source.attrs.items():
+                target.attrs[key] = value
+            for start in range(0, self.n_rows, rows):
+                target[start:start + rows] = source[start:start + rows]
+        out["chunk_crc"] = self.file["chunk_crc"][()]
+        out["rows_done"] = np.int64(self.n_rows)
 
     def close(self):
         if self.file.id.valid:
@@ -216,8 +244,46 @@ def check_same_job(path, recorded, job):
     if recorded == job:
         return
     keys = sorted(set(recorded) | set(job))
-    differences = [f"{k}: file has {recorded.get(k)!r}, this run has {job.get(k)!r}" for k in keys if recorded.get(k) != job.get(k)]
+    differences = [f"{k}: file has {recorded.get(k)!r}, this run has {job.get(k)!r}"
+                   for k in keys if recorded.get(k) != job.get(k)]
     raise OutputConflict(f"out: cannot resume {path}, it was made by another job ({'; '.join(differences)[:600]})")
+
+
+def chunk_crc(h5file, start, stop, outputs=None):
+    """CRC-32 of rows ``start:stop`` of every output dataset of ``h5file`` (or of ``outputs``, the rows to write)."""
+    crc = 0
+    for name in dataset_names(h5file):
+        rows = outputs[name] if outputs is not None else h5file[name][start:stop]
+        crc = zlib.crc32(np.ascontiguousarray(rows).tobytes(), crc)
+    return crc
+
+
+def verify_chunks(path, h5file):
+    """Raise :class:`DamagedOutput` unless every done chunk of the output ``h5file`` can be read
+    (Fletcher-32, in a finalised file) and matches its CRC."""
+    chunk_rows, n_rows = int(h5file.attrs["chunk_rows"]), int(h5file.attrs["n_rows"])
+    done, crcs = int(h5file["rows_done"][()]), h5file["chunk_crc"][()]
+    if not 0 <= done <= n_rows or (done % chunk_rows and done != n_rows):
+        raise DamagedOutput(f"out: {path} records rows_done={done}, not a chunk boundary of {n_rows} rows")
+    for index, start in enumerate(range(0, done, chunk_rows)):
+        stop = min(start + chunk_rows, n_rows)
+        try:
+            intact = chunk_crc(h5file, start, stop) == crcs[index]
+        except OSError as e:  # a compressed chunk failing its Fletcher-32 checksum or its decompression
+            raise DamagedOutput(f"out: {path} is corrupted: rows {start}-{stop - 1} cannot be read "
+                                f"({' '.join(str(e).split())[:200]}); it was left as it is") from None
+        if not intact:
+            raise DamagedOutput(f"out: {path} is corrupted: rows {start}-{stop - 1} do not match their checksum; "
+                                "it was left as it is")
+
+
+def verify_file(path):
+    """Raise :class:`DamagedOutput` unless the output file at ``path`` is readable and every done
+    chunk is intact (see :func:`verify_chunks`)."""
+    with open_hdf5(path) as f:
+        if "job" not in f.attrs or "rows_done" not in f or "chunk_crc" not in f:
+            raise DamagedOutput(f"out: {path} is an HDF5 file but not a deepexplain batch output")
+        verify_chunks(path, f)
 
 
 def file_state(path):

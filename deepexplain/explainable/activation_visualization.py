@@ -3,6 +3,7 @@ activations, Grad-CAM and saliency maps, on deepexplain's ``gradcam`` and ``sali
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..explanation import Explanation
 from ..validation import as_float_array, describe, positive_int
 from .network import ExplainedNetwork, as_batch, sample_rank
 
@@ -40,25 +41,28 @@ class ActivationVisualization:
         self._rank = sample_rank(model)
 
     def get_activations(self, input, layer_names):
-        """``{name: activations}`` of the layers named ``layer_names``, from one forward pass."""
+        """``{name: activations}`` of the layers named ``layer_names``, from one forward pass (an
+        ``Explanation``: a dict with attribute access and ``meta``)."""
         if isinstance(layer_names, str) or not isinstance(layer_names, (list, tuple)) or not layer_names:
             raise TypeError(f"layer_names: expected a non-empty list of layer names, got {describe(layer_names)}")
         X, single = as_batch("input", input, self._rank)
-        *activations, _ = self.network.forward(X, list(layer_names), name="layer_names")
-        return {name: a[0] if single else a for name, a in zip(layer_names, activations)}
+        *activations, _ = self.network.forward(X, list(layer_names), name="layer_names", rows_name="input")
+        return Explanation({name: a[0] if single else a for name, a in zip(layer_names, activations)},
+                           "ActivationVisualization", params={"layer_names": list(layer_names)},
+                           model=self.network.model)
 
     def grad_cam(self, input, target_class=None, target_layer=None):
         """Grad-CAM map(s) of ``target_class`` (default: the predicted class) at ``target_layer``
         (a name or layer; default the last feature-map layer), upsampled to the input size."""
         X, single = as_batch("input", input, self._rank)
-        ys, _ = self.network.class_weights(X, target_class)
+        ys, _ = self.network.class_weights(X, target_class, rows_name="input")
         cam = self.network.explainer("gradcam", layer=target_layer).run(X, ys=ys, batch_size=self.network.batch_size)
         return cam[0] if single else cam
 
     def saliency_map(self, input, target_class=None):
         """``|∂f_c/∂x|`` for ``target_class`` ``c`` (default: the predicted class), shaped like ``input``."""
         X, single = as_batch("input", input, self._rank)
-        ys, _ = self.network.class_weights(X, target_class)
+        ys, _ = self.network.class_weights(X, target_class, rows_name="input")
         saliency = self.network.explainer("saliency").run(X, ys=ys, batch_size=self.network.batch_size)
         return saliency[0] if single else saliency
 
@@ -84,7 +88,8 @@ class ActivationVisualization:
             ax.bar(np.arange(len(values)), values)
             ax.set_xlabel("unit" if activation.ndim == 1 else "channel (mean over steps)")
         else:
-            raise ValueError(f"activation: expected one sample's activation (rank 1 to 3), got shape {activation.shape}")
+            raise ValueError("activation: expected one sample's activation (rank 1 to 3), "
+                             f"got shape {activation.shape}")
         if layer_name:
             figure.suptitle(str(layer_name))
         figure.tight_layout()

@@ -1,9 +1,11 @@
-"""Background data for SHAP: rows with weights, and a k-means summary of a large data set."""
+"""Background data for SHAP: rows with weights, and a k-means summary of a large data set.
+Rows are float64 (``tabular_input.as_rows``: the user's values exactly; DataFrames by column)."""
 from typing import NamedTuple
 
 import numpy as np
 
-from ..validation import as_float_array, describe, positive_int
+from ..validation import describe, positive_int
+from .tabular_input import as_rows
 
 
 class Background(NamedTuple):
@@ -19,9 +21,7 @@ def as_background(name, value):
         data, weights = value
     else:
         data, weights = value, None
-    data = as_float_array(name, data)
-    if data.ndim != 2 or len(data) == 0:
-        raise ValueError(f"{name}: expected a non-empty 2-D array (rows, features), got shape {data.shape}")
+    data = as_rows(name, data)
     if weights is None:
         weights = np.full(len(data), 1.0 / len(data))
     else:
@@ -43,13 +43,11 @@ def summarize(data, k, random_state=0):
     """
     from sklearn.cluster import KMeans
 
-    data = as_float_array("data", data)
-    if data.ndim != 2 or len(data) == 0:
-        raise ValueError(f"data: expected a non-empty 2-D array (rows, features), got shape {data.shape}")
+    data = as_rows("data", data)
     k = positive_int("k", k)
     if k >= len(data):
         return as_background("data", data)
-    kmeans = KMeans(n_clusters=k, random_state=random_state, n_init=10).fit(data.astype(np.float64))
+    kmeans = KMeans(n_clusters=k, random_state=random_state, n_init=10).fit(data)
     centers = kmeans.cluster_centers_
     for j in range(data.shape[1]):
         observed = np.unique(data[:, j])
@@ -58,4 +56,4 @@ def summarize(data, k, random_state=0):
         above = observed[np.minimum(nearest, len(observed) - 1)]
         centers[:, j] = np.where(np.abs(centers[:, j] - below) <= np.abs(above - centers[:, j]), below, above)
     weights = np.bincount(kmeans.labels_, minlength=k).astype(np.float64)
-    return Background(centers.astype(np.float32), weights / weights.sum())
+    return Background(centers, weights / weights.sum())

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .leaf_tables import chunk_size, leaf_chunks, shap_from_tables
+from .leaf_tables import MAX_SLOTS, chunk_size, leaf_chunks, shap_from_tables, slot_groups, table_entries
 
 
 def _shapley_weights(slots):
@@ -56,20 +56,42 @@ def interventional_tables(background_patterns, weights, slots):
     return tables
 
 
+CACHED_BYTES = 2**28
+"""Largest size of the tables kept between calls (built at the first call); TreeShap sends
+larger ensembles to shap's TreeExplainer."""
+
+
+def interventional_tables_fit(paths):
+    """Whether the tables of ``paths`` (leaves grouped by their number of slots) fit in
+    ``CACHED_BYTES`` (and have at most ``MAX_SLOTS`` slots)."""
+    return paths.slot_feature.shape[1] <= MAX_SLOTS and table_entries(slot_groups(paths)) * 8 <= CACHED_BYTES
+
+
 class InterventionalShap:
     """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for rows ``X`` against ``background``
-    rows (uniformly weighted): ``InterventionalShap(paths, background)(X)``."""
+    rows (uniformly weighted): ``InterventionalShap(paths, background)(X)``, for ensembles whose
+    tables fit (``interventional_tables_fit``)."""
 
     def __init__(self, paths, background):
         self.paths = paths
+        self.groups = slot_groups(paths)
         self.background = background
         self.weights = np.full(len(background), 1.0 / len(background))
+        self.tables = None
         self.expected_value = paths.offset.copy()   # the mean raw output over the background
         for _, part in leaf_chunks(paths, chunk_size(paths, len(background))):
             self.expected_value += (self.weights @ np.all(part.passes(background), axis=-1)) @ part.value
 
-    def _tables_of(self, leaves, part):
-        return interventional_tables(part.patterns(self.background), self.weights, self.paths.slot_feature.shape[1])
+    def _tables(self, group):
+        slots = group.slot_feature.shape[1]
+        tables = np.empty((len(group.value), 2**slots, slots))
+        for leaves, part in leaf_chunks(group, chunk_size(group, len(self.background))):
+            patterns = part.patterns(self.background)
+            tables[leaves[0]:leaves[-1] + 1] = interventional_tables(patterns, self.weights, slots)
+        return tables
 
     def __call__(self, X):
-        return shap_from_tables(self.paths, X, self._tables_of)
+        if self.tables is None:   # built at the first call, kept for the following ones
+            self.tables = [self._tables(group) for group in self.groups]
+        return sum(shap_from_tables(group, X, lambda leaves, part, tables=tables: tables[leaves[0]:leaves[-1] + 1])
+                   for group, tables in zip(self.groups, self.tables))

@@ -10,19 +10,42 @@ for the rest), the same set for every sample. All coalitions of all samples go t
 model in one stream of chunks of ``batch_size`` rows, each chunk reduced over the background
 as soon as it is predicted: the ``samples × coalitions × background`` rows never exist at once.
 """
+import warnings
+
 import numpy as np
 
-from ..validation import as_float_array, positive_int, random_generator
-from .background import as_background
-from .coalitions import kernel_coalitions
+from ..explanation import check_output
 from ..models import Predictor, default_batch_size
+from ..validation import positive_int, random_generator
+from .background import Background, as_background
+from .coalitions import kernel_coalitions
 from .shap_plots import ShapPlots
+from .shap_result import shap_result
 from .shapley_regression import check_l1_reg, constrained_wls, l1_selection
+from .tabular_input import as_rows, column_names, row_dtype
 
 LINKS = {
     "identity": lambda p: p,
     "logit": lambda p: np.log(np.clip(p, 1e-15, 1 - 1e-15) / (1 - np.clip(p, 1e-15, 1 - 1e-15))),
 }
+
+
+def check_link(link, outputs, name):
+    """``outputs``, refused (ValueError naming ``link``) when ``link="logit"`` and some are outside
+    [0, 1]: the log-odds of a value that is not a probability is undefined, not a clipped number.
+    Probabilities of exactly 0 or 1 (infinite log-odds) are clipped to ``[1e-15, 1 − 1e-15]``
+    (log-odds ±34.5) with a ``RuntimeWarning`` naming ``link``."""
+    if link == "logit":
+        finite = outputs[np.isfinite(outputs)]
+        if finite.size and (finite.min() < 0 or finite.max() > 1):
+            raise ValueError(f"link: 'logit' expected model outputs that are probabilities in [0, 1], got outputs "
+                             f"from {finite.min():.6g} to {finite.max():.6g} on {name}; use link='identity' for "
+                             "scores, logits or regression outputs")
+        if np.any((finite == 0) | (finite == 1)):
+            warnings.warn(f"link: 'logit' got probabilities of exactly 0 or 1 on {name}, whose log-odds are "
+                          "infinite; they are clipped to log-odds of ±34.5, which then dominate the SHAP values "
+                          "(use link='identity' for saturated models)", RuntimeWarning, stacklevel=3)
+    return outputs
 
 
 class KernelShap(ShapPlots):
@@ -49,11 +72,15 @@ class KernelShap(ShapPlots):
             raise ValueError(f"link: expected one of {sorted(LINKS)}, got {link!r}")
         self.link = link
         self.background = as_background("data", data)
+        self.feature_names = column_names(data.data if isinstance(data, Background) else data)
+        self.row_dtype = row_dtype(model)
         self.predictor = Predictor(model, batch_size)
-        self.background_output = self.background.weights @ self.predictor(self.background.data)
+        background_output = self.predictor(self.background.data, name="data")
+        self.background_output = self.background.weights @ check_link(link, background_output, "data")
         self.expected_value = LINKS[link](self.background_output)
 
-    def explain(self, samples, n_samples=2048, l1_reg=None, random_state=None, batch_size=None, progress=True):
+    def explain(self, samples, n_samples=2048, l1_reg=None, random_state=None, batch_size=None, progress=True,
+                output=None):
         """SHAP values of ``samples`` (rows ``(n, M)``, or one row).
 
         Args:
@@ -63,36 +90,38 @@ class KernelShap(ShapPlots):
             random_state: seed of the coalition sampling.
             batch_size: most model rows per call (rounded down to whole background sets).
             progress: show a progress bar over the model calls.
+            output: None (every output: values ``(n, M, outputs)`` for a model with several)
+                or the index of the one output to explain (values ``(n, M)``).
 
         Returns:
-            ``{"values": (n, M) or (n, M, outputs), "expected_value": scalar or (outputs,),
-            "data": the samples}``; ``values.sum(1) + expected_value == link(f(samples))``.
+            an ``Explanation`` ``{"values": (n, M) or (n, M, outputs), "expected_value": scalar
+            or (outputs,), "data": the samples}`` (see ``shap_result``);
+            ``values.sum(1) + expected_value == link(f(samples))``.
         """
-        X = as_float_array("samples", samples)
-        X = X[None, :] if X.ndim == 1 else X
+        X = as_rows("samples", samples, columns=self.feature_names, reference="data", single_row=True)
         data = self.background.data
-        if X.ndim != 2 or X.shape[1] != data.shape[1]:
+        if X.shape[1] != data.shape[1]:
             raise ValueError(f"samples: expected rows of {data.shape[1]} features like data, got shape {X.shape}")
         n_samples = positive_int("n_samples", n_samples)
         if n_samples < 2:
             raise ValueError(f"n_samples: expected at least 2 coalitions, got {n_samples}")
         l1_reg = check_l1_reg(l1_reg, X.shape[1])
+        check_output(output, len(self.expected_value))
         batch_size = positive_int("batch_size", batch_size, allow_none=True)
         masks, weights = kernel_coalitions(X.shape[1], n_samples, random_generator("random_state", random_state))
         link = LINKS[self.link]
-        delta = link(self.predictor(X)) - self.expected_value
+        delta = link(check_link(self.link, self.predictor(X, name="samples"), "samples")) - self.expected_value
         y = link(self._coalition_values(X, masks, batch_size, progress)) - self.expected_value
         values = self._solve(masks, weights, y, delta, self._varying(X), l1_reg)
-        single = values.shape[2] == 1
-        return {
-            "values": values[..., 0] if single else values,
-            "expected_value": self.expected_value[0] if single else self.expected_value.copy(),
-            "data": X,
-        }
+        params = {"n_samples": n_samples, "l1_reg": l1_reg, "random_state": random_state, "link": self.link,
+                  "output": output}
+        return shap_result("KernelShap", values, self.expected_value, X, output, params=params,
+                           model=self.predictor.model, feature_names=self.feature_names or column_names(samples))
 
     def _coalition_values(self, X, masks, batch_size, progress):
         """``E[f | z]`` for every sample and coalition, shape ``(n, K, outputs)``, streamed."""
         data, weights = self.background
+        X, data = X.astype(self.row_dtype, copy=False), data.astype(self.row_dtype, copy=False)
         N, K = len(data), len(masks)
         rows_per_call = batch_size or self.predictor.batch_size or default_batch_size(data[0].nbytes)
         groups_per_call = max(1, rows_per_call // N)
@@ -102,8 +131,10 @@ class KernelShap(ShapPlots):
             return np.where(masks[coalition][:, None, :], X[sample][:, None, :], data[None]).reshape(-1, X.shape[1])
 
         values = None
-        stream = self.predictor.stream(len(X) * K * N, make_rows, progress, "KernelShap", groups_per_call * N, prefetch=True)
+        stream = self.predictor.stream(len(X) * K * N, make_rows, progress, "KernelShap", groups_per_call * N,
+                                       prefetch=True)
         for rows, predictions in stream:
+            check_link(self.link, predictions, "the coalitions of samples and data")
             means = (weights @ predictions.reshape(-1, N, predictions.shape[1]))
             if values is None:
                 values = np.empty((len(X) * K, predictions.shape[1]))
@@ -129,11 +160,13 @@ class KernelShap(ShapPlots):
             if l1_reg is None or l1_reg >= len(features):
                 targets = y[rows].transpose(1, 0, 2).reshape(K, -1)
                 phi = constrained_wls(masks[:, features], weights, targets, delta[rows].ravel())
-                values[rows[:, None], features[None, :]] = phi.reshape(len(features), len(rows), n_outputs).transpose(1, 0, 2)
+                phi = phi.reshape(len(features), len(rows), n_outputs).transpose(1, 0, 2)
+                values[rows[:, None], features[None, :]] = phi
                 continue
             for row in rows:
                 for output in range(n_outputs):
-                    kept = features[l1_selection(masks[:, features], weights, y[row, :, output], delta[row, output], l1_reg)]
+                    selected = l1_selection(masks[:, features], weights, y[row, :, output], delta[row, output], l1_reg)
+                    kept = features[selected]
                     phi = constrained_wls(masks[:, kept], weights, y[row, :, output, None], delta[row, output, None])
                     values[row, kept, output] = phi[:, 0]
         return values

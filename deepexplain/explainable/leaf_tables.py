@@ -25,12 +25,35 @@ def slot_to_output(paths, leaves, n_features):
     return scipy.sparse.csr_matrix((data, (columns, rows)), shape=(len(leaves) * slots, (n_features + 1) * K))
 
 
+PER_LEAF = ("feature", "threshold", "left", "slot", "slot_feature", "share", "value", "missing_left", "category")
+
+
+def leaves_of(paths, leaves):
+    """The ``LeafPaths`` of some of the leaves (indices ``leaves``)."""
+    return paths._replace(**{field: getattr(paths, field)[leaves] for field in PER_LEAF})
+
+
 def leaf_chunks(paths, size):
     """``(leaves, paths of those leaves)`` in chunks of ``size`` leaves."""
-    fields = ("feature", "threshold", "left", "slot", "slot_feature", "share", "value")
     for start in range(0, len(paths.value), size):
         leaves = np.arange(start, min(start + size, len(paths.value)))
-        yield leaves, paths._replace(**{field: getattr(paths, field)[leaves] for field in fields})
+        yield leaves, leaves_of(paths, leaves)
+
+
+def slot_groups(paths):
+    """The leaves grouped by their number of slots ``s``, each group's ``LeafPaths`` trimmed to
+    ``s`` slots: a leaf's tables then have ``2^s`` rows, not ``2^(most slots of any leaf)``."""
+    used = np.maximum((paths.slot_feature >= 0).sum(axis=1), 1)
+    groups = []
+    for slots in np.unique(used):
+        part = leaves_of(paths, np.flatnonzero(used == slots))
+        groups.append(part._replace(slot_feature=part.slot_feature[:, :slots]))
+    return groups
+
+
+def table_entries(groups):
+    """Entries of the tables ``(leaves, 2^s, s)`` of all the groups."""
+    return sum(len(group.value) * 2**group.slot_feature.shape[1] * group.slot_feature.shape[1] for group in groups)
 
 
 def chunk_size(paths, n_rows):

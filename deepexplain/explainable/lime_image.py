@@ -13,18 +13,61 @@ the shorter image side), and ``max_dist`` is halved or doubled (at most 6 times)
 image has between ``min_segments=10`` and ``max_segments=100`` superpixels. SLIC asks for 50
 segments. ``segmentation_params`` overrides these (and switches the adaptation off).
 """
+import inspect
+
 import matplotlib.pyplot as plt
 import numpy as np
 from skimage.color import gray2rgb, rgb2lab
 from skimage.segmentation import mark_boundaries, quickshift, slic
 
-from ..validation import as_float_array, describe, positive_float
-from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
-                             explained_label, exponential_kernel, fit_surrogate, label_name)
+from ..explanation import Explanation
 from ..models import Predictor, predict_streamed
+from ..validation import as_float_array, describe, is_number, positive_float, random_generator
+from .lime_surrogate import (
+    check_class_names,
+    check_feature_selection,
+    check_sampling,
+    cosine_distances_to_all_on,
+    explained_label,
+    exponential_kernel,
+    fit_surrogate,
+    label_name,
+)
 
 SEGMENTATIONS = ("quickshift", "slic")
 MIN_SEGMENTS, MAX_SEGMENTS = 10, 100
+RESERVED_PARAMS = ("image", "return_tree", "convert2lab", "channel_axis", "start_label")
+"""Parameters of the scikit-image functions that ``segment`` sets itself."""
+
+
+def check_segmentation_params(segmentation, params):
+    """``params`` (None or a dict of keyword arguments of the scikit-image function ``segmentation``
+    names, other than ``RESERVED_PARAMS``)."""
+    if params is None:
+        return None
+    if not isinstance(params, dict):
+        raise TypeError(f"segmentation_params: expected a dict or None, got {describe(params)}")
+    if callable(segmentation):
+        raise ValueError(f"segmentation_params: expected None with a segmentation function (give the function its "
+                         f"parameters), got {describe(params)}")
+    accepted = [name for name in inspect.signature({"quickshift": quickshift, "slic": slic}[segmentation]).parameters
+                if name not in RESERVED_PARAMS]
+    unknown = sorted(str(name) for name in params if name not in accepted)
+    if unknown:
+        raise ValueError(f"segmentation_params: expected keyword arguments of scikit-image's {segmentation} among "
+                         f"{accepted}, got unknown {unknown}")
+    return dict(params)
+
+
+def check_hide_color(value):
+    """``value`` as a finite float, or None (each superpixel's mean colour)."""
+    if value is None:
+        return None
+    if not is_number(value):
+        raise TypeError(f"hide_color: expected a number or None (each superpixel's mean colour), got {describe(value)}")
+    if not np.isfinite(value):
+        raise ValueError(f"hide_color: expected a finite number or None, got {describe(value)}")
+    return float(value)
 
 
 def _unit_range(image):
@@ -76,11 +119,15 @@ class LimeImage:
         kernel_width: proximity kernel width on cosine distances (lime: 0.25).
         feature_selection: as ``LimeTabular``.
         batch_size: most images per model call; progress: show a progress bar.
+        random_state: the explainer's default for ``explain``'s ``random_state`` (used when the
+            call gives None): None (fresh draws), an int (the same draws on every call) or a
+            ``numpy.random.Generator``.
         session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
             (default: the default session when eager execution is disabled).
 
-    ``explain(image)`` (HxW or HxWxC) returns a dict: ``prediction`` (model output),
-    ``label``/``class_name`` (explained output, default the largest), ``segments`` (HxW labels),
+    ``explain(image)`` (HxW or HxWxC) returns an ``Explanation`` (a dict with attribute access
+    and ``meta``): ``prediction`` (model output), ``label``/``class_name`` (explained output,
+    default the largest), ``image`` (the explained image), ``segments`` (HxW labels),
     ``weights`` (one surrogate weight per superpixel, 0 for unselected ones), ``mask`` (HxW: +1
     on the selected superpixels supporting the class, −1 on those against it, 0 elsewhere),
     ``intercept``, ``score`` and ``local_prediction``.
@@ -94,17 +141,17 @@ class LimeImage:
 
     def __init__(self, model, class_names=None, segmentation="quickshift", segmentation_params=None,
                  hide_color=None, kernel_width=0.25, feature_selection="auto", batch_size=None, progress=True,
-                 session=None):
+                 session=None, random_state=None):
         self.predictor = Predictor(model, batch_size, session)
+        random_generator("random_state", random_state)
+        self.random_state = random_state
         self.class_names = check_class_names(class_names)
         if not callable(segmentation) and segmentation not in SEGMENTATIONS:
             raise ValueError(f"segmentation: expected one of {SEGMENTATIONS} or a function, "
                              f"got {describe(segmentation)}")
-        if segmentation_params is not None and not isinstance(segmentation_params, dict):
-            raise TypeError(f"segmentation_params: expected a dict or None, got {describe(segmentation_params)}")
         self.segmentation = segmentation
-        self.segmentation_params = segmentation_params
-        self.hide_color = None if hide_color is None else float(hide_color)
+        self.segmentation_params = check_segmentation_params(segmentation, segmentation_params)
+        self.hide_color = check_hide_color(hide_color)
         self.kernel_width = positive_float("kernel_width", kernel_width)
         self.feature_selection = check_feature_selection(feature_selection)
         self.progress = progress
@@ -115,7 +162,13 @@ class LimeImage:
             if labels.shape != image.shape[:2]:
                 raise ValueError(f"segmentation: expected labels of shape {image.shape[:2]}, got {labels.shape}")
             return np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
-        return segment(image, self.segmentation, self.segmentation_params)
+        if self.segmentation_params is None:
+            return segment(image, self.segmentation)
+        try:
+            return segment(image, self.segmentation, self.segmentation_params)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"segmentation_params: scikit-image's {self.segmentation} refused "
+                             f"{self.segmentation_params} ({type(error).__name__}: {error})") from error
 
     def explain(self, image, num_features=10, num_samples=1000, label=None, random_state=None):
         """Explain the model's output ``label`` (default: the largest output) for ``image``."""
@@ -123,6 +176,7 @@ class LimeImage:
         if image.ndim not in (2, 3):
             raise ValueError(f"image: expected one image of shape (height, width) or (height, width, channels), "
                              f"got shape {image.shape}")
+        random_state = self.random_state if random_state is None else random_state
         num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the image")
         segments = self._segments(image)
         n_segments = int(segments.max()) + 1
@@ -148,22 +202,27 @@ class LimeImage:
                                   num_features, self.feature_selection)
         weights = np.zeros(n_segments)
         weights[surrogate["features"]] = surrogate["weights"]
-        return {
+        params = {"num_features": num_features, "num_samples": num_samples, "label": label,
+                  "random_state": random_state, "hide_color": self.hide_color, "kernel_width": self.kernel_width}
+        return Explanation({
             "prediction": outputs[0],
             "label": label,
             "class_name": label_name(self.class_names, label),
+            "image": image,
             "segments": segments,
             "weights": weights,
             "mask": np.sign(weights)[segments].astype(np.int8),
             "intercept": surrogate["intercept"],
             "score": surrogate["score"],
             "local_prediction": surrogate["local_prediction"],
-        }
+        }, "LimeImage", params=params, model=self.predictor.model, output_names=self.class_names)
 
     def plot_explanation(self, explanation, image=None, figsize=(8, 3.2)):
         """The image with superpixel boundaries, and the selected superpixels tinted green (for
-        the class) and red (against it). Returns the figure."""
+        the class) and red (against it). ``image`` defaults to the explained image (the
+        ``image`` entry; black when the result has none). Returns the figure."""
         segments, mask = explanation["segments"], explanation["mask"]
+        image = explanation.get("image") if image is None else image
         if image is None:
             shown = np.zeros(segments.shape)
         else:

@@ -10,7 +10,7 @@ instance (row 0 of every sample matrix).
 """
 import numpy as np
 
-from ..validation import describe, positive_int, random_generator
+from ..validation import describe, is_integer, positive_int, random_generator
 
 FEATURE_SELECTIONS = ("auto", "forward_selection", "highest_weights", "none")
 
@@ -54,7 +54,7 @@ def explained_label(label, prediction):
     n_outputs = prediction.shape[0]
     if label is None:
         return int(np.argmax(prediction))
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < n_outputs:
+    if not is_integer(label) or not 0 <= label < n_outputs:
         raise ValueError(f"label: expected None or an output index in [0, {n_outputs}), got {describe(label)}")
     return int(label)
 

@@ -11,15 +11,26 @@ Without discretisation, continuous features are drawn from N(mean, std) of the t
 (around the instance with ``sample_around_instance``) and are represented standardised.
 All samples go through the model in one streamed evaluation.
 """
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ..validation import as_float_array, describe, positive_float
-from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, explained_label,
-                             exponential_kernel, fit_surrogate, label_name, plot_weights)
+from ..explanation import Explanation
 from ..models import Predictor
-from .tabular_input import as_rows, row_dtype
+from ..validation import describe, positive_float, random_generator
+from .lime_surrogate import (
+    check_class_names,
+    check_feature_selection,
+    check_sampling,
+    explained_label,
+    exponential_kernel,
+    fit_surrogate,
+    label_name,
+    plot_weights,
+)
+from .tabular_input import as_rows, column_names, row_dtype
 
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
 
@@ -89,17 +100,22 @@ class LimeTabular:
             frequencies, never discretised).
         kernel_width: width of the proximity kernel RELATIVE to sqrt(n_features): the kernel
             width is ``kernel_width · sqrt(n_features)``, so the default 0.75 is lime's default.
-        data: training data; same as calling ``fit(data)``.
+        data: training data; same as calling ``fit(data)``. Without it, ``explain`` draws its
+            perturbations around the sample (``sample_around``) and warns once.
         discretize_continuous, discretizer: cut continuous features at "quartile" or "decile"
             training percentiles (lime's defaults: True, "quartile").
         sample_around_instance: without discretisation, centre the normal draws on the instance.
         feature_selection: "auto" (lime: forward selection for ≤ 6 features, else highest
             weights), "forward_selection", "highest_weights" or "none".
         batch_size: most rows per model call; progress: show a progress bar.
+        random_state: the explainer's default for ``explain``'s ``random_state`` (used when the
+            call gives None): None (fresh draws), an int (the same draws on every call) or a
+            ``numpy.random.Generator``.
         session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
             (default: the default session when eager execution is disabled).
 
-    ``explain`` returns a dict: ``prediction`` (model output for the sample), ``label`` and
+    ``explain`` returns an ``Explanation`` (a dict with attribute access and ``meta``):
+    ``prediction`` (model output for the sample), ``label`` and
     ``class_name`` (the explained output), ``feature_names``, ``feature_indices``,
     ``feature_rules`` (e.g. ``"mean radius <= 13.37"``), ``feature_weights`` and
     ``feature_values`` (the sample's values) of the selected features by decreasing |weight|,
@@ -114,8 +130,10 @@ class LimeTabular:
 
     def __init__(self, model, feature_names=None, class_names=None, categorical_features=None, kernel_width=0.75,
                  data=None, discretize_continuous=True, discretizer="quartile", sample_around_instance=False,
-                 feature_selection="auto", batch_size=None, progress=True, session=None):
+                 feature_selection="auto", batch_size=None, progress=True, session=None, random_state=None):
         self.predictor = Predictor(model, batch_size, session)
+        random_generator("random_state", random_state)
+        self.random_state = random_state
         self.row_dtype = row_dtype(model)
         self.feature_names = None if feature_names is None else [str(name) for name in feature_names]
         self.class_names = check_class_names(class_names)
@@ -135,16 +153,22 @@ class LimeTabular:
         self.feature_selection = check_feature_selection(feature_selection)
         self.progress = progress
         self.fitted_ = False
+        self.columns_ = None
         if data is not None:
-            self.fit(data)
+            self._fit(data, "data")
 
     def fit(self, X_train):
         """Learn the training statistics: means, stds, bins with their per-bin statistics and
         the frequencies of bins and categories. Returns self."""
-        X = as_rows("X_train", X_train, min_rows=2)
+        return self._fit(X_train, "X_train")
+
+    def _fit(self, X_train, name):
+        self.columns_ = column_names(X_train)
+        X = as_rows(name, X_train, min_rows=2)
         n_features = X.shape[1]
+        self.predictor.check_row_shape(name, (n_features,))
         if self.feature_names is None:
-            self.feature_names = [f"x{i}" for i in range(n_features)]
+            self.feature_names = self.columns_ or [f"x{i}" for i in range(n_features)]
         if len(self.feature_names) != n_features:
             raise ValueError(f"feature_names: expected {n_features} names (one per column of X_train), "
                              f"got {len(self.feature_names)}")
@@ -207,9 +231,8 @@ class LimeTabular:
             interpretable[0, self.categorical_features] = 1.0
         return interpretable, rows
 
-    def _rule(self, j, value):
-        name = self.feature_names[j]
-        if j in self.cuts_:
+    def _rule(self, name, j, value):
+        if j in getattr(self, "cuts_", {}):
             cuts = self.cuts_[j]
             b = int(np.searchsorted(cuts, value))
             if b == 0:
@@ -219,40 +242,89 @@ class LimeTabular:
             return f"{cuts[b - 1]:.2f} < {name} <= {cuts[b]:.2f}"
         return f"{name} = {value:g}"
 
+    def _check_without_data(self, x):
+        """The feature names for a sample ``x`` explained without training data (checked), and
+        the warning, once per explainer, that says how to get lime's discretised sampling."""
+        n_features = x.shape[0]
+        names = self.feature_names or [f"x{i}" for i in range(n_features)]
+        if len(names) != n_features:
+            raise ValueError(f"sample: expected {len(names)} features (one per feature name), got shape {x.shape}")
+        bad = [i for i in self.categorical_features if not 0 <= i < n_features]
+        if bad:
+            raise ValueError(f"categorical_features: expected indices in [0, {n_features}), got {bad}")
+        if not getattr(self, "_warned_without_data", False):
+            warnings.warn("LimeTabular: no training data, so each continuous feature is drawn from N(x_j, x_j²) "
+                          "around the sample and each categorical one kept or set to 0; pass data=X_train (or call "
+                          "fit(X_train)) for lime's discretised sampling from the training distribution", UserWarning,
+                          stacklevel=3)
+            self._warned_without_data = True
+        return names
+
+    def sample_around(self, x, num_samples, rng):
+        """``(interpretable, rows)`` without training data: continuous feature ``j`` drawn from
+        ``N(x_j, s_j²)`` with ``s_j = |x_j|`` (1 where ``x_j = 0``), represented as ``(z_j − x_j) / s_j``;
+        a categorical feature keeps ``x_j`` or, with probability ½, takes the code 0 (1 where
+        ``x_j = 0``), represented by 1 where kept. Row 0 is ``x`` itself."""
+        categorical = self.categorical_features
+        continuous = [j for j in range(x.shape[0]) if j not in categorical]
+        scale = np.where(x != 0, np.abs(x), 1.0)
+        rows = np.repeat(x[None], num_samples, axis=0).astype(self.row_dtype)
+        interpretable = np.ones((num_samples, x.shape[0]))
+        noise = rng.standard_normal((num_samples, len(continuous)))
+        noise[0] = 0.0
+        rows[:, continuous] = x[continuous] + noise * scale[continuous]
+        interpretable[:, continuous] = noise
+        kept = rng.random((num_samples, len(categorical))) < 0.5
+        kept[0] = True
+        rows[:, categorical] = np.where(kept, x[categorical], np.where(x[categorical] != 0, 0.0, 1.0))
+        interpretable[:, categorical] = kept
+        return interpretable, rows
+
     def explain(self, sample, num_features=10, num_samples=5000, label=None, random_state=None):
-        """Explain the model's output ``label`` (default: the largest output) at ``sample``."""
-        if not self.fitted_:
-            raise ValueError("LimeTabular: call fit(X_train) or pass data=X_train before explain()")
-        as_float_array("sample", sample)
-        x = np.asarray(sample, dtype=np.float64).reshape(-1)
-        if x.shape[0] != self.n_features_:
+        """Explain the model's output ``label`` (default: the largest output) at ``sample``.
+
+        Without training data (no ``data=``, no ``fit``) the perturbations are those of
+        :meth:`sample_around` (a warning says so once). Returns an ``Explanation`` with the
+        entries listed in the class docstring."""
+        x = as_rows("sample", sample, columns=self.columns_, reference="X_train", single_row=True)
+        if len(x) != 1:
+            raise ValueError(f"sample: expected one sample, got {len(x)} rows")
+        x = x[0]
+        if self.fitted_ and x.shape[0] != self.n_features_:
             raise ValueError(f"sample: expected {self.n_features_} features (as X_train), got shape "
                              f"{np.shape(sample)}")
+        names = self.feature_names if self.fitted_ else self._check_without_data(x)
+        random_state = self.random_state if random_state is None else random_state
         num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the sample")
-        interpretable, rows = self.sample(x, num_samples, rng)
-        outputs = self.predictor(rows, progress=self.progress, desc="LimeTabular")
+        sample_rows = self.sample if self.fitted_ else self.sample_around
+        interpretable, rows = sample_rows(x, num_samples, rng)
+        outputs = self.predictor(rows, progress=self.progress, desc="LimeTabular", name="sample")
         label = explained_label(label, outputs[0])
-        width = self.kernel_width * np.sqrt(self.n_features_)
-        if self.discretize_continuous:  # binary rows, row 0 all ones: |z − z₀|² counts the zeros
-            distances = np.sqrt(np.maximum(self.n_features_ - interpretable.sum(axis=1), 0.0))
+        width = self.kernel_width * np.sqrt(x.shape[0])
+        if self.fitted_ and self.discretize_continuous:  # binary rows, row 0 all ones: |z − z₀|² counts the zeros
+            distances = np.sqrt(np.maximum(x.shape[0] - interpretable.sum(axis=1), 0.0))
         else:
             distances = np.linalg.norm(interpretable - interpretable[0], axis=1)
         surrogate = fit_surrogate(interpretable, outputs[:, label], exponential_kernel(distances, width),
                                   num_features, self.feature_selection)
         features = surrogate["features"]
-        return {
+        params = {"num_features": num_features, "num_samples": num_samples, "label": label,
+                  "random_state": random_state, "kernel_width": self.kernel_width,
+                  "sampling": ("discretised" if self.discretize_continuous else "training normal") if self.fitted_
+                  else "around the sample"}
+        return Explanation({
             "prediction": outputs[0],
             "label": label,
             "class_name": label_name(self.class_names, label),
-            "feature_names": [self.feature_names[j] for j in features],
+            "feature_names": [names[j] for j in features],
             "feature_indices": features,
-            "feature_rules": [self._rule(j, x[j]) for j in features],
+            "feature_rules": [self._rule(names[j], j, x[j]) for j in features],
             "feature_weights": surrogate["weights"],
             "feature_values": x[features],
             "intercept": surrogate["intercept"],
             "score": surrogate["score"],
             "local_prediction": surrogate["local_prediction"],
-        }
+        }, "LimeTabular", params=params, model=self.predictor.model, feature_names=names, output_names=self.class_names)
 
     def plot_explanation(self, explanation, figsize=None):
         """Bars of the surrogate weights, labelled with the features' rules. Returns the figure."""

@@ -13,10 +13,34 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import describe, positive_float
-from .lime_surrogate import (check_class_names, check_feature_selection, check_sampling, cosine_distances_to_all_on,
-                             explained_label, exponential_kernel, fit_surrogate, label_name, plot_weights)
+from ..explanation import Explanation
+from ..keras_models import is_keras_model
 from ..models import Predictor, predict_streamed
+from ..validation import describe, positive_float, random_generator
+from .lime_surrogate import (
+    check_class_names,
+    check_feature_selection,
+    check_sampling,
+    cosine_distances_to_all_on,
+    explained_label,
+    exponential_kernel,
+    fit_surrogate,
+    label_name,
+    plot_weights,
+)
+
+
+def check_text_model(model):
+    """``model``, refused (TypeError naming ``model``) when it is a Keras model whose input is numeric:
+    LimeText feeds it a batch of strings."""
+    inputs = getattr(model, "inputs", None) if is_keras_model(model) else None
+    if inputs:
+        dtype = getattr(inputs[0].dtype, "name", inputs[0].dtype)
+        if str(dtype) != "string":
+            raise TypeError(f"model: expected a model taking a batch of strings (e.g. a Keras model with a string "
+                            f"Input and a TextVectorization layer, or a scikit-learn text pipeline), got a Keras "
+                            f"model whose input is {dtype} of shape {tuple(inputs[0].shape)}")
+    return model
 
 
 def split_words(text, pattern):
@@ -51,12 +75,16 @@ class LimeText:
         kernel_width: proximity kernel width on 100 × cosine distance (lime: 25).
         feature_selection: as ``LimeTabular``.
         batch_size: most strings per model call; progress: show a progress bar.
+        random_state: the explainer's default for ``explain``'s ``random_state`` (used when the
+            call gives None): None (fresh draws), an int (the same draws on every call) or a
+            ``numpy.random.Generator``.
         session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
             (default: the default session when eager execution is disabled).
 
-    ``explain(text)`` returns a dict: ``prediction``, ``label``, ``class_name``, ``words`` and
-    ``word_weights`` (selected words by decreasing |weight|), ``word_spans`` (for each selected
-    word, the ``(start, end)`` character spans of the occurrences it stands for), ``text``,
+    ``explain(text)`` returns an ``Explanation`` (a dict with attribute access and ``meta``):
+    ``prediction``, ``label``, ``class_name``, ``words`` and ``word_weights`` (selected words by
+    decreasing |weight|), ``word_spans`` (for each selected word, the ``(start, end)`` character
+    spans of the occurrences it stands for), ``text``,
     ``intercept``, ``score`` and ``local_prediction``.
 
     Example::
@@ -67,8 +95,11 @@ class LimeText:
     """
 
     def __init__(self, model, class_names=None, bow=True, split_expression=r"\W+", mask_string="UNKWORDZ",
-                 kernel_width=25.0, feature_selection="auto", batch_size=None, progress=True, session=None):
-        self.predictor = Predictor(model, batch_size, session)
+                 kernel_width=25.0, feature_selection="auto", batch_size=None, progress=True, session=None,
+                 random_state=None):
+        self.predictor = Predictor(check_text_model(model), batch_size, session)
+        random_generator("random_state", random_state)
+        self.random_state = random_state
         self.class_names = check_class_names(class_names)
         self.bow = bool(bow)
         try:
@@ -87,6 +118,7 @@ class LimeText:
         """Explain the model's output ``label`` (default: the largest output) for ``text``."""
         if not isinstance(text, str):
             raise TypeError(f"text: expected a string, got {describe(text)}")
+        random_state = self.random_state if random_state is None else random_state
         num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the text")
         pieces, is_word = split_words(text, self.pattern)
         words = [piece for piece, word in zip(pieces, is_word) if word]
@@ -118,7 +150,9 @@ class LimeText:
         starts = np.cumsum([0] + [len(piece) for piece in pieces])
         spans = [[(int(starts[p]), int(starts[p + 1])) for p in np.flatnonzero(feature_of_piece == f)]
                  for f in surrogate["features"]]
-        return {
+        params = {"num_features": num_features, "num_samples": num_samples, "label": label,
+                  "random_state": random_state, "bow": self.bow, "kernel_width": self.kernel_width}
+        return Explanation({
             "prediction": outputs[0],
             "label": label,
             "class_name": label_name(self.class_names, label),
@@ -129,7 +163,7 @@ class LimeText:
             "intercept": surrogate["intercept"],
             "score": surrogate["score"],
             "local_prediction": surrogate["local_prediction"],
-        }
+        }, "LimeText", params=params, model=self.predictor.model, output_names=self.class_names)
 
     def plot_explanation(self, explanation, width=90, figsize=(9, 6)):
         """The text with the selected words highlighted (green for the class, red against it,
@@ -151,7 +185,7 @@ class LimeText:
         top.axis("off")
         offset = 0
         for row, line in enumerate(lines):
-            for column, char in enumerate(line):
+            for column in range(len(line)):
                 strength = colour[offset + column]
                 if strength != 0:
                     top.add_patch(plt.Rectangle((column, row + 0.1), 1, 0.8, linewidth=0,

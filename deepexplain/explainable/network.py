@@ -1,25 +1,31 @@
 """The neural-network side of the toolbox: one deepexplain context per explained model.
 
-``ExplainedNetwork(model, session, logits, batch_size)`` holds the runtime and target that
-``DeepShap``, ``FeatureImportance`` and ``ActivationVisualization`` share: compiled-once
-deepexplain explainers (cached by method and parameters), compiled forward passes
+``ExplainedNetwork(model, session, logits, batch_size)`` holds what ``DeepShap``,
+``FeatureImportance`` and ``ActivationVisualization`` share: compiled-once deepexplain
+explainers (cached by method and parameters), the model adapter's compiled forward passes
 (the output ``T``, optionally with layer activations) and target weights for classes.
 """
 import numpy as np
 
 from ..context import DeepExplain
-from ..layers import forward_function
+from ..keras_models import is_tensorflow_model
+from ..models import Predictor, resolve_model
 from ..validation import as_float_array, describe
 
 
 class ExplainedNetwork:
     def __init__(self, model, session=None, logits=True, batch_size=None):
+        model = resolve_model(model)  # a Keras model's bound predict is the model
+        if not is_tensorflow_model(model) and (not callable(model) or hasattr(model, "predict")):
+            raise TypeError(f"model: expected a Keras model, tf.Module or function of tensors (a network to "
+                            f"differentiate), got {describe(model)}; explain other models with KernelShap or "
+                            "LimeTabular")
         self.model = model
         self.session = session
         self.logits = logits
         self.batch_size = batch_size
         self._explainers = {}
-        self._forward = {}
+        self._predictor = None
 
     def explainer(self, method, **params):
         """The compiled-once explainer of ``method`` with ``params`` (cached by their values)."""
@@ -29,27 +35,26 @@ class ExplainedNetwork:
                 self._explainers[key] = de.get_explainer(method, self.model, logits=self.logits, **params)
         return self._explainers[key]
 
-    def forward(self, X, layers=(), name="layer"):
-        """``[activations of layers..., output]`` for the rows ``X``, in one compiled forward pass."""
-        key = tuple(id(layer) if not isinstance(layer, str) else layer for layer in layers) + (X.shape[1:],)
-        if key not in self._forward:
-            explainer = self.explainer("saliency")
-            signature = explainer.target.signature([X])
-            self._forward[key] = forward_function(explainer.runtime, explainer.target, signature, layers, name)
-        run = self._forward[key]
-        step = self.batch_size or len(X)
-        chunks = [run(X[start:start + step]) for start in range(0, len(X), step)]
-        return [np.concatenate(parts) for parts in zip(*chunks)]
+    def forward(self, X, layers=(), name="layer", rows_name="X"):
+        """``[activations of layers..., output]`` for the rows ``X``, through the model adapter's
+        compiled forward pass (``rows_name`` names ``X`` in errors)."""
+        if self._predictor is None:
+            self._predictor = Predictor(self.model, self.batch_size, self.session, logits=self.logits)
+        return self._predictor.forward(X, layers, name, rows_name)
 
-    def outputs(self, X):
+    def outputs(self, X, name="X"):
         """The explained output ``T`` (pre-softmax with ``logits``) per row, shape ``(n, outputs)``."""
-        output = self.forward(X)[0]
+        output = self.forward(X, rows_name=name)[0]
+        if output.ndim < 2:
+            raise ValueError(f"model: expected outputs of shape (n, outputs) (a batch of output vectors), got shape "
+                             f"{output.shape}; wrap the model to return one output vector per row")
         return output.reshape(len(output), -1)
 
-    def class_weights(self, X, target_class, name="target_class"):
+    def class_weights(self, X, target_class, name="target_class", rows_name="X"):
         """One-hot target weights ``(n, outputs)`` for ``target_class`` (an int, one per row,
-        or None for each row's highest output) and the classes chosen."""
-        outputs = self.outputs(X)
+        or None for each row's highest output) and the classes chosen (``rows_name`` names ``X``
+        in errors)."""
+        outputs = self.outputs(X, rows_name)
         n, n_outputs = outputs.shape
         if target_class is None:
             classes = outputs.argmax(axis=1)
@@ -84,7 +89,9 @@ def as_batch(name, value, rank):
     if rank is not None and array.ndim == rank:
         return array[None], True
     if array.ndim == 0 or (rank is not None and array.ndim != rank + 1):
-        expected = f"one sample of rank {rank} or a batch of rank {rank + 1}" if rank is not None else "a batch of samples"
+        expected = "a batch of samples"
+        if rank is not None:
+            expected = f"one sample of rank {rank} or a batch of rank {rank + 1}"
         raise ValueError(f"{name}: expected {expected}, got shape {array.shape}")
     return array, False
 

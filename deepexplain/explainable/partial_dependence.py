@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats.mstats import mquantiles
 
-from ..validation import describe, positive_int
+from ..explanation import Explanation
 from ..models import Predictor, predict_streamed
-from .tabular_input import as_rows, row_dtype
+from ..validation import describe, is_integer, positive_int
+from .tabular_input import as_rows, fitted_columns, row_dtype
 
 
 def feature_grid(column, grid_resolution, percentiles=(0.05, 0.95)):
@@ -40,7 +41,7 @@ def _check_percentiles(percentiles):
 
 
 def _check_feature(name, index, n_features):
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n_features <= index < n_features:
+    if not is_integer(index) or not -n_features <= index < n_features:
         raise ValueError(f"{name}: expected a column index in [0, {n_features}), got {describe(index)}")
     return int(index) % n_features
 
@@ -57,6 +58,7 @@ class PartialDependence:
         session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
             (default: the default session when eager execution is disabled).
 
+    Both return an ``Explanation`` (a dict with attribute access and ``meta``).
     ``compute(X, feature_idx)`` returns ``feature_values`` (the grid), ``predictions`` (PD on the
     grid) and ``individual`` (ICE curves, rows × grid). ``compute_2d(X, feature_idx1,
     feature_idx2)`` returns ``feature1_values``, ``feature2_values``, the meshgrids
@@ -72,9 +74,10 @@ class PartialDependence:
 
     def __init__(self, model, target="auto", batch_size=None, progress=True, session=None):
         self.predictor = Predictor(model, batch_size, session)
+        self.columns = fitted_columns(model)
         self.row_dtype = row_dtype(model)
         if not (target is None or target == "auto"
-                or (isinstance(target, (int, np.integer)) and not isinstance(target, bool) and target >= 0)):
+                or (is_integer(target) and target >= 0)):
             raise ValueError(f"target: expected 'auto', None or an output index, got {describe(target)}")
         self.target = target
         self.progress = progress
@@ -107,7 +110,7 @@ class PartialDependence:
 
     def compute(self, X, feature_idx, grid_resolution=50, percentiles=(0.05, 0.95)):
         """PD and ICE of one feature (see the class docstring)."""
-        X = as_rows("X", X)
+        X = as_rows("X", X, columns=self.columns, reference="the model's feature_names_in_")
         feature = _check_feature("feature_idx", feature_idx, X.shape[1])
         grid_resolution = positive_int("grid_resolution", grid_resolution)
         if grid_resolution < 2:
@@ -115,16 +118,18 @@ class PartialDependence:
         values = feature_grid(X[:, feature], grid_resolution, _check_percentiles(percentiles))
         outputs = self._sweep(X, [feature], values[:, None], "PartialDependence")
         individual = self._select(np.swapaxes(outputs, 0, 1))
-        return {
+        params = {"feature_idx": feature, "grid_resolution": grid_resolution, "percentiles": percentiles,
+                  "target": self.target}
+        return Explanation({
             "feature_idx": feature,
             "feature_values": values,
             "predictions": individual.mean(axis=0),
             "individual": individual,
-        }
+        }, "PartialDependence", params=params, model=self.predictor.model)
 
     def compute_2d(self, X, feature_idx1, feature_idx2, grid_resolution=30, percentiles=(0.05, 0.95)):
         """PD of two features on the cartesian product of their grids (see the class docstring)."""
-        X = as_rows("X", X)
+        X = as_rows("X", X, columns=self.columns, reference="the model's feature_names_in_")
         first = _check_feature("feature_idx1", feature_idx1, X.shape[1])
         second = _check_feature("feature_idx2", feature_idx2, X.shape[1])
         if first == second:
@@ -138,14 +143,16 @@ class PartialDependence:
         grid1, grid2 = np.meshgrid(values1, values2, indexing="ij")
         points = np.stack([grid1.ravel(), grid2.ravel()], axis=1)
         average = self._sweep(X, [first, second], points, "PartialDependence 2-D").mean(axis=1)
-        return {
+        params = {"feature_idx1": first, "feature_idx2": second, "grid_resolution": grid_resolution,
+                  "percentiles": percentiles, "target": self.target}
+        return Explanation({
             "feature_idx": (first, second),
             "feature1_values": values1,
             "feature2_values": values2,
             "feature1_grid": grid1,
             "feature2_grid": grid2,
             "predictions": self._select(average.reshape(len(values1), len(values2), -1)),
-        }
+        }, "PartialDependence", params=params, model=self.predictor.model)
 
     @staticmethod
     def plot(result, feature_name=None, ice=True, max_ice=100, figsize=(6, 4)):

@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from .leaf_tables import shap_from_tables
+from .leaf_tables import MAX_SLOTS, shap_from_tables, slot_groups, table_entries
+from .path_dependent_traversal import PathDependentTraversal
 
 
 def _slot_shares(part):
@@ -30,47 +31,67 @@ def _slot_shares(part):
 
 
 def path_dependent_tables(part):
-    """``T (leaves, 2^slots, slots)``: slot ``j``'s Shapley value per unit leaf value for pattern ``X``."""
+    """``T (leaves, 2^slots, slots)``: slot ``j``'s Shapley value per unit leaf value for pattern ``X``
+    (computed with the leaves on the last, contiguous axis)."""
     n_leaves, slots = part.slot_feature.shape
     P = 2**slots
-    z = _slot_shares(part)
-    coefficients = np.zeros((n_leaves, P, slots + 1))   # of Π_{k ∈ Y} (z_k + t), for every pattern Y
-    coefficients[:, 0, 0] = 1
-    products = np.ones((n_leaves, P))                   # Π_{k ∈ C} z_k, for every pattern C
+    z = _slot_shares(part).T.copy()                     # (slots, leaves)
+    coefficients = np.zeros((P, slots + 1, n_leaves))   # of Π_{k ∈ Y} (z_k + t), for every pattern Y
+    coefficients[0, 0] = 1
+    products = np.ones((P, n_leaves))                   # Π_{k ∈ C} z_k, for every pattern C
     for bit in range(slots):
         low, high = slice(0, 1 << bit), slice(1 << bit, 2 << bit)
-        coefficients[:, high] = z[:, bit, None, None] * coefficients[:, low]
-        coefficients[:, high, 1:] += coefficients[:, low, :-1]
-        products[:, high] = products[:, low] * z[:, bit, None]
+        coefficients[high] = z[bit] * coefficients[low]
+        coefficients[high, 1:] += coefficients[low, :-1]
+        products[high] = products[low] * z[bit]
     omega = np.array([math.factorial(s) * math.factorial(slots - s - 1) / math.factorial(slots)
                       for s in range(slots)] + [0.0])
-    inner = coefficients @ omega
+    inner = np.einsum("psl,s->pl", coefficients, omega)
     X = np.arange(P)
     tables = np.empty((n_leaves, P, slots))
     for j in range(slots):
         others = ~(1 << j)
-        tables[:, :, j] = (((X >> j) & 1) - z[:, j, None]) * products[:, ((P - 1) ^ X) & others] * inner[:, X & others]
+        passes = ((X >> j) & 1)[:, None]
+        tables[:, :, j] = ((passes - z[j]) * products[((P - 1) ^ X) & others] * inner[X & others]).T
     return tables
 
 
 CACHED_BYTES = 2**28
-"""Largest size of all the ensemble's tables kept between calls (they do not depend on the rows)."""
+"""Largest size of all the ensemble's tables (kept between calls: they do not depend on the rows);
+larger ensembles (deep trees) go to ``path_dependent_traversal``."""
+
 
 
 class PathDependentShap:
-    """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for rows ``X``: ``PathDependentShap(paths)(X)``.
-    The tables are built once when they fit in ``CACHED_BYTES``, else for every call."""
+    """SHAP values ``(n, M, K)`` of the ensemble ``paths`` for rows ``X``:
+    ``PathDependentShap(paths, n_features)(X)``.
 
-    def __init__(self, paths):
+    Each call takes the cheaper of two exact ways: the tables (built at the first call that needs
+    them, then kept; only when they fit in ``CACHED_BYTES``; leaves grouped by their number of
+    slots), or walking the trees (``PathDependentTraversal``, whose cost grows with the rows:
+    chosen for few rows, or when the tables do not fit)."""
+
+    def __init__(self, paths, n_features):
         self.paths = paths
-        slots = paths.slot_feature.shape[1]
+        self.n_features = n_features
+        self.groups = slot_groups(paths)
+        self.entries = table_entries(self.groups)
         self.tables = None
-        if len(paths.value) * 2**slots * slots * 8 <= CACHED_BYTES:
-            self.tables = path_dependent_tables(paths)
+        self.walk = None
+        self.fits = paths.slot_feature.shape[1] <= MAX_SLOTS and self.entries * 8 <= CACHED_BYTES
         self.expected_value = paths.offset + np.prod(paths.share, axis=1) @ paths.value   # E[f] under the cover
 
-    def _tables_of(self, leaves, part):
-        return path_dependent_tables(part) if self.tables is None else self.tables[leaves[0]:leaves[-1] + 1]
+    def _walking_is_cheaper(self, n_rows):
+        slots = self.paths.slot_feature.shape[1]
+        walking = n_rows * 2 * len(self.paths.value) * math.ceil(slots / 2) * 14
+        return walking < self.entries * 4
 
     def __call__(self, X):
-        return shap_from_tables(self.paths, X, self._tables_of)
+        if self.tables is None and (not self.fits or self._walking_is_cheaper(len(X))):
+            if self.walk is None:
+                self.walk = PathDependentTraversal(self.paths, self.n_features)
+            return self.walk(X)
+        if self.tables is None:
+            self.tables = [path_dependent_tables(group) for group in self.groups]
+        return sum(shap_from_tables(group, X, lambda leaves, part, tables=tables: tables[leaves[0]:leaves[-1] + 1])
+                   for group, tables in zip(self.groups, self.tables))

@@ -8,9 +8,10 @@ through the model, and each copy is scored as soon as its rows are predicted.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import as_float_array, describe, positive_int, random_generator
+from ..explanation import Explanation
 from ..models import Predictor
-from .tabular_input import as_rows, row_dtype
+from ..validation import as_float_array, describe, is_number, positive_int, random_generator
+from .tabular_input import as_rows, column_names, fitted_columns, row_dtype
 
 
 def _accuracy(y, predictions, classes):
@@ -38,6 +39,48 @@ def _r2(y, predictions, classes):
 METRICS = {"accuracy": _accuracy, "r2": _r2, "neg_mean_squared_error": _neg_mean_squared_error}
 
 
+def class_labels(y, n_outputs, classes):
+    """``y`` as the labels ``_accuracy`` compares with: one-hot rows become class indices; labels must
+    be among ``classes`` (an estimator's ``classes_``), else class indices of the ``n_outputs``
+    outputs (0 or 1 for one output), as scikit-learn's classification metrics require."""
+    if y.ndim > 2:
+        raise ValueError(f"y: expected labels (n,) or one-hot rows (n, {n_outputs}), got shape {y.shape}")
+    if y.ndim == 2 and y.shape[1] > 1:
+        if y.shape[1] != n_outputs:
+            raise ValueError(f"y: expected one-hot rows of {n_outputs} columns (one per model output), got shape "
+                             f"{y.shape}")
+        indices = np.argmax(y, axis=1)
+        return indices if classes is None else classes[indices]
+    y = y.reshape(len(y))
+    if classes is not None:
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(f"y: expected labels among the model's classes_ {classes.tolist()}, got "
+                             f"{unknown[:5].tolist()}")
+        return y
+    if y.dtype.kind not in "iufb":
+        raise ValueError(f"y: expected class indices (the model has no classes_ to map {y.dtype} labels to its "
+                         f"outputs), got {describe(y)}; encode the labels, e.g. with LabelEncoder")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise ValueError("y: expected class labels for metric='accuracy', got continuous values; use metric='r2' or "
+                         "'neg_mean_squared_error' for a regressor")
+    high = 2 if n_outputs == 1 else n_outputs
+    if y.min() < 0 or y.max() >= high:
+        raise ValueError(f"y: expected class indices in [0, {high}) for a model with {n_outputs} output(s), got "
+                         f"values from {y.min()} to {y.max()}")
+    return y.astype(np.int64)
+
+
+def regression_targets(y, n_outputs, metric):
+    """``y`` as float64 targets with one column per model output."""
+    as_float_array("y", y)
+    columns = int(np.prod(y.shape[1:]))
+    if columns != n_outputs:
+        raise ValueError(f"y: expected {n_outputs} target(s) per row for metric={metric!r} on a model with "
+                         f"{n_outputs} output(s), got shape {y.shape}")
+    return y.astype(np.float64)
+
+
 class PermutationImportance:
     """How much a metric drops when one feature's values are shuffled.
 
@@ -53,8 +96,10 @@ class PermutationImportance:
         session: for a tf_keras model in TF1 session-style code, its ``tf.compat.v1.Session``
             (default: the default session when eager execution is disabled).
 
-    ``compute(X, y)`` returns a dict: ``mean`` and ``std`` (ddof 0) per feature,
-    ``importances`` (features × repeats) and ``baseline`` (the metric on unshuffled data).
+    ``compute(X, y)`` returns an ``Explanation`` (a dict with attribute access and ``meta``):
+    ``mean`` and ``std`` (ddof 0) per feature (also as scikit-learn's ``importances_mean`` and
+    ``importances_std``), ``importances`` (features × repeats) and ``baseline`` (the metric on
+    unshuffled data).
 
     Example::
 
@@ -66,6 +111,7 @@ class PermutationImportance:
                  session=None):
         self.predictor = Predictor(model, batch_size, session)
         self.row_dtype = row_dtype(model)
+        self.columns = fitted_columns(model)
         if not callable(metric) and metric not in METRICS:
             raise ValueError(f"metric: expected one of {tuple(METRICS)} or a function (y, predictions) -> float, "
                              f"got {describe(metric)}")
@@ -78,27 +124,35 @@ class PermutationImportance:
         self.classes = None if classes is None else np.asarray(classes)
 
     def _score(self, y, predictions):
-        if callable(self.metric):
-            return float(self.metric(y, predictions))
-        return METRICS[self.metric](y, predictions, self.classes)
+        if not callable(self.metric):
+            return METRICS[self.metric](y, predictions, self.classes)
+        score = self.metric(y, predictions)
+        if not is_number(score) and not (np.ndim(score) == 0 and np.asarray(score).dtype.kind in "iuf"):
+            raise TypeError(f"metric: expected a function returning a number, got {describe(score)}")
+        if not np.isfinite(score):
+            raise ValueError(f"metric: expected a finite score, got {score} from {describe(self.metric)}")
+        return float(score)
 
     def compute(self, X, y):
         """Importances of the columns of ``X`` (n, features) for targets ``y`` (n,) or (n, outputs)."""
-        X = as_rows("X", X, min_rows=2).astype(self.row_dtype, copy=False)
+        X_given = X
+        X = as_rows("X", X, min_rows=2, columns=self.columns, reference="the model's feature_names_in_").astype(
+            self.row_dtype, copy=False
+        )
         y = np.asarray(y)
         if y.ndim == 0 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y: expected one target per row of X ({X.shape[0]}), got shape {y.shape}")
-        if self.metric == "accuracy" and y.ndim == 2 and y.shape[1] > 1:
-            y = np.argmax(y, axis=1)
+        predictions = self.predictor(X)
+        if self.metric == "accuracy":
+            y = class_labels(y, predictions.shape[1], self.classes)
         elif self.metric in ("r2", "neg_mean_squared_error"):
-            as_float_array("y", y)
-            y = y.astype(np.float64)
+            y = regression_targets(y, predictions.shape[1], self.metric)
         n, n_features = X.shape
         rng = random_generator("random_state", self.random_state)
         copies = n_features * self.n_repeats
         permutations = np.argsort(rng.random((copies, n)), axis=1)
         copy_feature = np.repeat(np.arange(n_features), self.n_repeats)
-        baseline = self._score(y, self.predictor(X))
+        baseline = self._score(y, predictions)
 
         def permuted_rows(start, stop):
             index = np.arange(start, stop)
@@ -119,12 +173,18 @@ class PermutationImportance:
                 scores[first + k] = self._score(y, pending[k * n:(k + 1) * n])
             pending = pending[done * n:]
         importances = baseline - scores.reshape(n_features, self.n_repeats)
-        return {
-            "mean": importances.mean(axis=1),
-            "std": importances.std(axis=1),
+        mean, std = importances.mean(axis=1), importances.std(axis=1)
+        params = {"metric": self.metric if isinstance(self.metric, str) else describe(self.metric),
+                  "n_repeats": self.n_repeats, "random_state": self.random_state}
+        return Explanation({
+            "mean": mean,
+            "std": std,
+            "importances_mean": mean,
+            "importances_std": std,
             "importances": importances,
             "baseline": baseline,
-        }
+        }, "PermutationImportance", params=params, model=self.predictor.model,
+            feature_names=self.columns or column_names(X_given))
 
     @staticmethod
     def plot(importances, feature_names=None, max_features=20, figsize=None):

@@ -12,7 +12,7 @@ rank-deficient set of coalitions still gets the minimum-norm solution).
 """
 import numpy as np
 
-from ..validation import describe
+from ..validation import describe, is_integer
 
 
 def constrained_wls(masks, weights, y, delta):
@@ -48,6 +48,7 @@ def check_l1_reg(l1_reg, n_features):
     """``l1_reg`` validated: None (no selection) or a number of features to keep in [1, n_features]."""
     if l1_reg is None or l1_reg is False:
         return None
-    if isinstance(l1_reg, (int, np.integer)) and not isinstance(l1_reg, bool) and 1 <= l1_reg <= n_features:
+    if is_integer(l1_reg) and 1 <= l1_reg <= n_features:
         return int(l1_reg)
-    raise ValueError(f"l1_reg: expected None or a number of features to keep in [1, {n_features}], got {describe(l1_reg)}")
+    raise ValueError(f"l1_reg: expected None or a number of features to keep in [1, {n_features}], "
+                     f"got {describe(l1_reg)}")

@@ -11,40 +11,25 @@ features in ``S`` are fixed to ``x``'s values:
 
 Both modes are computed here, vectorised in NumPy from per-leaf tables (``leaf_tables``; the
 tables of ``interventional_tree_shap`` and ``path_dependent_tree_shap``, on the leaf paths of
-``tree_paths``): exact in float64 and faster than shap's C++ on trees of moderate depth. Trees
-with more than ``MAX_SLOTS`` distinct features on one path (deep, unpruned trees, whose tables
-would need ``2^slots`` rows per leaf) go to shap's C++ TreeExplainer.
+``tree_paths``): exact in float64 and faster than shap's C++ on trees of moderate depth.
+Path-dependent values of ensembles whose tables would not fit (deep trees: ``2^slots`` rows per
+leaf) come from one pass down and up the trees (``path_dependent_traversal``), exact too.
+Interventional values of trees whose tables would not fit (more than ``MAX_SLOTS`` distinct
+features on one path, or over ``CACHED_BYTES`` in all) go to
+shap's C++ TreeExplainer. The models are read by ``tree_readers`` (scikit-learn, XGBoost,
+LightGBM, CatBoost), each with its own split semantics.
 """
 import numpy as np
 
-from ..validation import as_float_array, describe
-from .interventional_tree_shap import InterventionalShap
-from .leaf_tables import MAX_SLOTS
+from ..explanation import check_output
+from .interventional_tree_shap import InterventionalShap, interventional_tables_fit
 from .path_dependent_tree_shap import PathDependentShap
 from .shap_plots import ShapPlots
-from .tree_paths import read_sklearn
+from .shap_result import shap_result
+from .tabular_input import as_rows, column_names
+from .tree_readers import read_tree_model
 
 MODES = ("interventional", "tree_path_dependent")
-
-SUPPORTED = (
-    "DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
-    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
-    "GradientBoostingClassifier", "GradientBoostingRegressor",
-    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
-)
-
-
-def _check_model(model):
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    if type(model).__name__ not in SUPPORTED or not type(model).__module__.startswith("sklearn."):
-        raise TypeError(f"model: expected a fitted scikit-learn tree model ({', '.join(SUPPORTED)}), got {describe(model)}")
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError(f"model: expected a fitted model, got an unfitted {type(model).__name__}") from None
-    return model
 
 
 def _multiclass_boosting(model):
@@ -81,14 +66,15 @@ def _shap_model(model):
 
 
 class _ShapTreeExplainer:
-    """shap's C++ TreeExplainer, for trees too deep for the tables (shap imported only then)."""
+    """shap's C++ TreeExplainer, for interventional values of trees too deep for the tables (more
+    than ``MAX_SLOTS`` features on a path, or tables over ``CACHED_BYTES``; shap imported only then)."""
 
     def __init__(self, model, data, feature_perturbation):
         try:
             import shap
         except ImportError:
             raise ImportError(
-                f"model: its trees have more than {MAX_SLOTS} distinct features on one path, which TreeShap "
+                "model: its interventional tables would not fit in memory (deep trees), which TreeShap "
                 "computes with shap's TreeExplainer: pip install shap (or limit max_depth)"
             ) from None
         self.explainer = shap.TreeExplainer(_shap_model(model), data=data, feature_perturbation=feature_perturbation)
@@ -100,18 +86,25 @@ class _ShapTreeExplainer:
 
 
 class TreeShap(ShapPlots):
-    """Exact SHAP values of scikit-learn trees, forests and gradient boosting.
+    """Exact SHAP values of tree models: scikit-learn, XGBoost, LightGBM and CatBoost.
 
     Args:
-        model: a fitted DecisionTree / ExtraTree / RandomForest / ExtraTrees / GradientBoosting /
-            HistGradientBoosting classifier or regressor.
-        data: background rows ``(N, M)``; needed for ``"interventional"`` (cost grows linearly
-            with ``N``: about 100 rows is usual), ignored by ``"tree_path_dependent"``.
+        model: a fitted scikit-learn DecisionTree / ExtraTree / RandomForest / ExtraTrees /
+            GradientBoosting / HistGradientBoosting classifier or regressor, an XGBoost or
+            LightGBM model (scikit-learn wrapper or ``Booster``) or a CatBoost model.
+        data: background rows ``(N, M)`` (array or DataFrame); needed for ``"interventional"``
+            (cost grows linearly with ``N``: about 100 rows is usual), ignored by
+            ``"tree_path_dependent"``.
         feature_perturbation: ``"interventional"`` or ``"tree_path_dependent"`` (see the module).
 
-    The output explained is the model's raw output: class probabilities for trees and forests
-    (one output per class), the decision function (log-odds, one output per class when there
-    are more than two) for gradient boosting, the prediction for regressors.
+    The output explained is the model's raw output: class probabilities for scikit-learn trees
+    and forests (one output per class), the decision function (log-odds, one output per class
+    when there are more than two) for scikit-learn boosting, the margin for XGBoost
+    (``output_margin=True``), LightGBM (``raw_score=True``) and CatBoost (``RawFormulaVal``),
+    the prediction for regressors. Rows are compared at the precision the model compares in
+    (float64 is kept); missing values (NaN) go each split's default way where the model
+    routes them. DataFrame columns are matched by name to the model's feature names (or the
+    background's columns), which become ``feature_names``.
 
     Example::
 
@@ -121,11 +114,16 @@ class TreeShap(ShapPlots):
     """
 
     def __init__(self, model, data=None, feature_perturbation="interventional"):
-        self.model = _check_model(model)
         if feature_perturbation not in MODES:
             raise ValueError(f"feature_perturbation: expected one of {MODES}, got {feature_perturbation!r}")
+        tree_model = read_tree_model(model)
+        self.model = model
         self.feature_perturbation = feature_perturbation
-        self.n_features = model.n_features_in_
+        self.n_features = tree_model.n_features
+        self.allow_nan = tree_model.allow_nan
+        self.feature_names = tree_model.feature_names or (column_names(data) if data is not None else None)
+        self._categories = tree_model.categories
+        self._encode = tree_model.encode or (lambda rows: rows)
         if feature_perturbation == "interventional":
             if data is None:
                 raise ValueError("data: expected background rows for feature_perturbation='interventional', got None "
@@ -134,30 +132,46 @@ class TreeShap(ShapPlots):
         else:
             data = None
         self.data = data
-        self.paths = read_sklearn(model)
-        if self.paths.slot_feature.shape[1] > MAX_SLOTS:
+        self.paths = tree_model.paths
+        if data is None:
+            self._shap = PathDependentShap(self.paths, self.n_features)
+        elif not interventional_tables_fit(self.paths):
             self._shap = _ShapTreeExplainer(model, data, feature_perturbation)
-        elif data is None:
-            self._shap = PathDependentShap(self.paths)
         else:
-            self._shap = InterventionalShap(self.paths, data)
+            self._shap = InterventionalShap(self.paths, self._encode(data))
         self.expected_value = self._shap.expected_value
 
+    def _category_codes(self, value):
+        """The fitted categories of each pandas categorical column, by column name."""
+        if not self._categories or column_names(value) is None or isinstance(self._categories, dict):
+            return self._categories if isinstance(self._categories, dict) else None
+        names = self.feature_names or column_names(value)
+        frame = value[names] if set(names) <= set(column_names(value)) else value
+        categorical = [column for column, dtype in zip(column_names(frame), frame.dtypes) if dtype.name == "category"]
+        return dict(zip(categorical, self._categories))
+
     def _rows(self, name, value):
-        rows = as_float_array(name, value)
-        rows = rows[None, :] if rows.ndim == 1 else rows
-        if rows.ndim != 2 or rows.shape[1] != self.n_features or len(rows) == 0:
+        value = value[None, :] if getattr(value, "ndim", 2) == 1 else value
+        rows = as_rows(name, value, finite=not self.allow_nan, columns=self.feature_names,
+                       reference="the model" if self.feature_names else "data", categories=self._category_codes(value))
+        if rows.shape[1] != self.n_features:
             raise ValueError(f"{name}: expected rows of the model's {self.n_features} features, got shape {rows.shape}")
+        if np.isinf(rows).any():
+            raise ValueError(f"{name}: expected finite values or NaN (missing), got infinite entries")
         return rows
 
-    def explain(self, X):
-        """SHAP values of the rows ``X``: ``{"values": (n, M) or (n, M, outputs), "expected_value":
-        scalar or (outputs,), "data": X}``; ``values.sum(1) + expected_value`` is the raw output."""
+    def explain(self, X, output=None):
+        """SHAP values of the rows ``X``: an ``Explanation`` ``{"values": (n, M) or (n, M, outputs),
+        "expected_value": scalar or (outputs,), "data": X}`` (``X`` as float64 rows, DataFrames put
+        in the order of ``feature_names``); ``values.sum(1) + expected_value`` is the raw output.
+        ``output``: None (every output) or the index of the one output to explain (values
+        ``(n, M)``; see ``shap_result``)."""
         X = self._rows("X", X)
-        values = self._shap(X)
-        single = len(self.expected_value) == 1
-        return {
-            "values": values[..., 0] if single and values.ndim == 3 else values,
-            "expected_value": self.expected_value[0] if single else self.expected_value.copy(),
-            "data": X,
-        }
+        check_output(output, len(self.expected_value))
+        values = self._shap(X if isinstance(self._shap, _ShapTreeExplainer) else self._encode(X))
+        classes = getattr(self.model, "classes_", None)
+        if classes is not None:
+            classes = [str(c) for c in classes] if len(classes) == len(self.expected_value) else None
+        return shap_result("TreeShap", values, self.expected_value, X, output, model=self.model,
+                           params={"feature_perturbation": self.feature_perturbation, "output": output},
+                           feature_names=self.feature_names, output_names=classes)

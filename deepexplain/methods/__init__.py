@@ -24,16 +24,20 @@ METHODS = {
 }
 
 
+def method_parameters(name):
+    """The names of the parameters of the method registered as ``name`` (none for an unknown name)."""
+    if name not in METHODS:
+        return []
+    parameters = inspect.signature(METHODS[name]).parameters.values()
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
 def make_method(name, params):
     """The method registered as ``name``, constructed with ``params``."""
     if name not in METHODS:
         raise ValueError(f"method: expected one of {sorted(METHODS)}, got {name!r}")
     cls = METHODS[name]
-    accepted = [
-        p.name
-        for p in inspect.signature(cls).parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
+    accepted = method_parameters(name)
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise TypeError(f"{name}: unexpected parameters {unknown}; it takes {accepted or 'no parameters'}")

@@ -151,9 +151,15 @@ def copy_blocks(n_samples, copies, batch_size, progress=False, desc=None):
     rows = rows_per_call(batch_size, n_samples)
     if rows >= copies:
         per_call = rows // copies
-        blocks = [Block(slice(i, min(i + per_call, n_samples)), slice(0, copies)) for i in range(0, n_samples, per_call)]
+        blocks = [
+            Block(slice(i, min(i + per_call, n_samples)), slice(0, copies)) for i in range(0, n_samples, per_call)
+        ]
     else:
-        blocks = [Block(slice(i, i + 1), slice(c, min(c + rows, copies))) for i in range(n_samples) for c in range(0, copies, rows)]
+        blocks = [
+            Block(slice(i, i + 1), slice(c, min(c + rows, copies)))
+            for i in range(n_samples)
+            for c in range(0, copies, rows)
+        ]
     return tqdm(blocks, desc=desc, unit="batch", leave=False) if progress else blocks
 
 

@@ -21,6 +21,33 @@ from .references import check_background
 
 
 class DeepShap(ReferenceRule):
+    """DeepShap: DeepLIFT against every row of a background set, averaged.
+
+    ``φ(x) = (1/R) Σ_r (x − r) ⊙ m(x, r)``, ``m`` the DeepLIFT multipliers of ``x`` against the
+    background row ``r``; ``Σ φ = T(x) − (1/R) Σ_r T(r)``. Each model call holds whole samples, each
+    repeated once per background row, so ``batch_size`` must be at least ``R``.
+
+    Parameters
+    ----------
+    background : numpy.ndarray or list of numpy.ndarray
+        Background rows, batch first, shaped like ``xs`` (a list for several inputs). Required.
+    max_background : int, default 100
+        At most this many background rows are used: a random subset when there are more.
+    seed : None, int or numpy.random.Generator, default None
+        Draws the subset of the background, once, on the first run.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs`` (a list for several inputs), from
+        ``explain("deepshap", ...)`` or ``get_explainer("deepshap", ...).run(...)``.
+
+    References
+    ----------
+    .. [1] S. M. Lundberg, S.-I. Lee, "A unified approach to interpreting model predictions",
+       NeurIPS, 2017. arXiv:1705.07874
+    """
+
     name = "deepshap"
 
     def __init__(self, background=None, max_background=100, seed=None):
@@ -32,7 +59,8 @@ class DeepShap(ReferenceRule):
 
     def check(self, xs):
         if self._background is None:  # drawn once: the compiled function holds its activations
-            self._background = check_background(self.background, xs, self.max_background, random_generator("seed", self.seed))
+            draws = random_generator("seed", self.seed)
+            self._background = check_background(self.background, xs, self.max_background, draws)
 
     @property
     def references(self):

@@ -28,7 +28,17 @@ inference-mode Keras models).
 """
 import tensorflow as tf
 
-from ..overrides import NONLINEARITIES, Reduction, covers_reductions
+from .. import units
+from ..overrides import (
+    NONLINEARITIES,
+    Reduction,
+    Substituted,
+    covers_reductions,
+    covers_units,
+    group_gradient,
+    original_gradient,
+    unbroadcast,
+)
 from .base import GradientMethod, check_baseline
 
 _THRESHOLD = 1e-5
@@ -93,7 +103,8 @@ def _tiled_max_rule(x, y, grad, x_ref, y_ref, ksize):
     own = winners(xw, yw)
     theirs = winners(x_ref, y_ref) * (gw * (yw - cross))
     dx = xw - x_ref
-    result = tf.where(tf.abs(dx) > _THRESHOLD, tf.math.divide_no_nan(own * (gw * (cross - y_ref)) + theirs, dx), own * gw)
+    shares = own * (gw * (cross - y_ref)) + theirs
+    result = tf.where(tf.abs(dx) > _THRESHOLD, tf.math.divide_no_nan(shares, dx), own * gw)
     result = tf.reshape(result, [-1] + [p * k for p, k in zip(pooled, ksize)])
     return tf.pad(result, [[0, 0]] + [[0, n - p * k] for n, p, k in zip(sizes, pooled, ksize)])
 
@@ -111,28 +122,76 @@ def _reduction_rule(op, grad, reduction, x_ref, y_ref):
     return tf.where(tf.abs(dx) > _THRESHOLD, tf.math.divide_no_nan(own + theirs, dx), plain)
 
 
+def _group_rule(group, grad, x_ref, y_ref):
+    """Rescale over a group ``y = f(x)`` of elementwise ops: ``grad · Δy/Δx``, else ``grad · f'(x)``."""
+    x, y = group.entry, group.output
+    dx = x - reference_rows(x_ref, x)
+    secant = tf.math.divide_no_nan(y - reference_rows(y_ref, y), dx)
+    return tf.where(tf.abs(dx) > _THRESHOLD, grad * secant, group_gradient(group, grad))
+
+
+def _product_rule(op, grad, a_ref, b_ref):
+    """The two-player Shapley split of a product of input-dependent ``a`` and ``b``:
+    ``Δ(ab) = Δa·(b_r + Δb/2) + Δb·(a_r + Δa/2)``, exact for any bilinear op (``Mul``, ``MatMul``,
+    ``Einsum``): each operand's gradient is the op's own, read at the midpoint of the other operand.
+    A quotient ``a/b`` is ``a·(1/b)`` with the Rescale multiplier ``−1/(b·b_r)`` of ``1/b``; a squared
+    difference ``(a − b)²`` has the multiplier ``(a − b) + (a_r − b_r)`` of ``d²`` in ``d = a − b``."""
+    a, b = op.inputs[0], op.inputs[1]
+    a_ref, b_ref = reference_rows(a_ref, a), reference_rows(b_ref, b)
+    if op.type == "SquaredDifference":
+        multiplied = grad * ((a - b) + (a_ref - b_ref))
+        return [unbroadcast(multiplied, a), -unbroadcast(multiplied, b)]
+    if op.type in ("RealDiv", "Div"):
+        return [unbroadcast(grad * (1 / b + 1 / b_ref) / 2, a), unbroadcast(-grad * (a + a_ref) / (2 * b * b_ref), b)]
+    return list(original_gradient(Substituted(op, [(a + a_ref) / 2, (b + b_ref) / 2]), grad))[:2]
+
+
+def _softmax_rule(z, grad, z_ref):
+    """Softmax ``s = e/S`` (``e = exp(z)``, ``S = Σe`` over the last axis) as the exp group, a sum and the
+    quotient rule: ``grad_z = m ⊙ (grad·(1/S + 1/S_r)/2 − Σ grad·(e + e_r)/2 / (S·S_r))``, ``m = Δe/Δz`` (the
+    exponentials shifted by one common maximum per row pair, which cancels)."""
+    z_ref = reference_rows(z_ref, z)
+    shift = tf.maximum(tf.reduce_max(z, -1, keepdims=True), tf.reduce_max(z_ref, -1, keepdims=True))
+    e, e_ref = tf.exp(z - shift), tf.exp(z_ref - shift)
+    total, total_ref = tf.reduce_sum(e, -1, keepdims=True), tf.reduce_sum(e_ref, -1, keepdims=True)
+    dz = z - z_ref
+    rescale = tf.where(tf.abs(dz) > _THRESHOLD, tf.math.divide_no_nan(e - e_ref, dz), e)
+    shared = tf.reduce_sum(grad * (e + e_ref), -1, keepdims=True) / (2 * total * total_ref)
+    return rescale * (grad * (1 / total + 1 / total_ref) / 2 - shared)
+
+
 class ReferenceRule(GradientMethod):
     """Methods that compare every row of a model call with reference rows.
 
     ``reference_inputs()`` gives the ``R`` reference rows of each input (after ``check``).
     Before gradients are built, ``bind`` hands the rule the reference activations of the
-    ops it replaces.
+    units it replaces (see :mod:`deepexplain.units`): Rescale for single nonlinearities and
+    elementwise groups, the max rule for max units, the Shapley split for products and the
+    softmax rule.
     """
 
     def reference_inputs(self):
         raise NotImplementedError
 
     def bind(self, ops, activations, constant):
-        """Keep, for each op of ``ops``, its reference input and output (``activations``, pairs
-        of arrays of ``R`` rows) as tensors made by ``constant``; the output only where the
-        rule cannot recompute it from the input (rectifiers recompute it)."""
+        """Keep, for each unit of ``ops``, its reference tensors (``activations``, pairs of arrays of ``R``
+        rows) as tensors made by ``constant``; a rectifier's output is not kept (it is recomputed)."""
         self._activations = {}
-        for op, (z, y) in zip(ops, activations):
-            recomputed = op.type in NONLINEARITIES and NONLINEARITIES[op.type].forward is not None
+        for unit, (z, y) in zip(ops, activations):
+            op = unit.exit
+            rectifier = len(unit.ops) == 1 and op.type in NONLINEARITIES
+            recomputed = rectifier and NONLINEARITIES[op.type].forward is not None
             self._activations[op] = (constant(z), None if recomputed else constant(y))
 
+    @covers_units(lambda unit: True)
     @covers_reductions
     def rule(self, op, grad, nonlinearity):
+        if isinstance(op, units.Group):
+            return _group_rule(op, grad, *self._activations[op.exit])
+        if isinstance(op, units.Product):
+            return _product_rule(op.exit, grad, *self._activations[op.exit])
+        if isinstance(op, units.Softmax):
+            return _softmax_rule(op.exit.inputs[0], grad, self._activations[op.exit][0])
         z_ref, y_ref = self._activations[op]
         if isinstance(nonlinearity, Reduction):
             ksize = _tiled_windows(op)
@@ -147,6 +206,31 @@ class ReferenceRule(GradientMethod):
 
 
 class DeepLIFT(ReferenceRule):
+    """DeepLIFT (Rescale rule): differences from a reference input, propagated as multipliers.
+
+    Each nonlinearity ``y = f(z)`` passes back ``grad · Δy / Δz`` (the differences taken against
+    the baseline's activations; the ordinary gradient where ``|Δz| ≤ 1e-5``), max-pooling and
+    Max/Min the DeepLIFT rule for max units. ``φ(x) = (x − x̄) ⊙`` the modified gradient of
+    ``Σ(T·ys)``, and ``Σ φ = T(x) − T(x̄)`` exactly (completeness).
+
+    Parameters
+    ----------
+    baseline : numpy.ndarray or list of numpy.ndarray, optional
+        The reference ``x̄``, shaped like one sample (no batch dimension; a list for several
+        inputs). Default: zeros.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs`` (a list for several inputs), from
+        ``explain("deeplift", ...)`` or ``get_explainer("deeplift", ...).run(...)``.
+
+    References
+    ----------
+    .. [1] A. Shrikumar, P. Greenside, A. Kundaje, "Learning important features through
+       propagating activation differences", ICML, 2017. arXiv:1704.02685
+    """
+
     name = "deeplift"
 
     def __init__(self, baseline=None):

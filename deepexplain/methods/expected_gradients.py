@@ -23,6 +23,38 @@ from .references import check_background
 
 
 class ExpectedGradients(GradientMethod):
+    """Expected gradients: integrated gradients averaged over a background distribution.
+
+    ``φ(x) = (1/S) Σ_s (x − r_s) ⊙ ∂ Σ(T·ys) / ∂x  at  r_s + t_s (x̃ − r_s)``, with ``r_s`` a random
+    background row, ``t_s ~ U(0, 1)`` and ``x̃ = x + N(0, local_smoothing²)``, over ``S = samples``
+    draws; ``Σ φ → T(x) − mean_r T(r)`` as ``samples`` grows. shap's ``GradientExplainer``.
+
+    Parameters
+    ----------
+    background : numpy.ndarray or list of numpy.ndarray
+        Background rows, batch first, shaped like ``xs``. Required.
+    samples : int, default 200
+        Number of draws ``(r_s, t_s)``, shared by every sample of a run.
+    seed : None, int or numpy.random.Generator, default None
+        Source of the random draws: an int gives the same draws on every run.
+    local_smoothing : float, default 0.0
+        Standard deviation of the noise added to ``x``.
+    progress : bool, default True
+        Show a progress bar over the model calls.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs`` (a list for several inputs), from
+        ``explain("expected_gradients", ...)`` or ``get_explainer("expected_gradients", ...).run(...)``.
+
+    References
+    ----------
+    .. [1] G. Erion, J. D. Janizek, P. Sturmfels, S. M. Lundberg, S.-I. Lee, "Improving performance
+       of deep learning models with axiomatic attribution priors and expected gradients", Nature
+       Machine Intelligence 3, 2021. arXiv:1906.10670
+    """
+
     name = "expected_gradients"
 
     def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0, progress=True):
@@ -34,13 +66,18 @@ class ExpectedGradients(GradientMethod):
 
     def check(self, xs):
         background = check_background(self.background, xs)
-        self._starts, self._noise, self._t = self._draws([x.shape[1:] for x in xs], 3, lambda *g: self._draw(background, *g))
+        self._starts, self._noise, self._t = self._draws(
+            [x.shape[1:] for x in xs], 3, lambda *g: self._draw(background, *g)
+        )
 
     def _draw(self, background, rows, times, noise):
         """The segments' starts and ``t``, and the local smoothing noise, of every draw."""
         ref, t = self.draws(rows, times, len(background[0]))
         starts = [b[ref] for b in background]
-        noises = [self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None for r in starts]
+        noises = [
+            self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None
+            for r in starts
+        ]
         return starts, noises, t
 
     def draws(self, rows, times, background_rows):

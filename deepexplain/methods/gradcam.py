@@ -4,7 +4,8 @@ With ``A`` the activations of a convolutional layer (channels last) and
 ``g = ∂ΣT·ys/∂A``: channel weights ``α_k = mean_ij g_ijk``, the map
 ``ReLU(Σ_k α_k A_k)``, upsampled bilinearly to the input's height and width. The
 result has one value per pixel: shape ``(batch, height, width)`` for images,
-``(batch, steps)`` for sequences.
+``(batch, steps)`` for sequences and token ids (a text model explained at a
+sequence layer, its Embedding for instance).
 
 ``layer`` is a Keras layer name or object (default: the last layer with a
 feature-map output), or in session style the activation tensor itself. The
@@ -15,13 +16,37 @@ import numpy as np
 import tensorflow as tf
 
 from ..batching import pad_rows, row_slices
+from ..keras_models import is_keras_model
 from ..layers import LayerProbe, last_feature_map_layer
-from ..targets import is_keras_model
 from ..validation import describe
 from .base import GradientMethod
 
 
 class GradCAM(GradientMethod):
+    """Grad-CAM: a convolutional layer's channels weighted by their mean gradient.
+
+    With ``A`` the activations of ``layer`` (channels last) and ``g = ∂ Σ(T·ys) / ∂A``:
+    ``α_k = mean_ij g_ijk`` and ``φ = ReLU(Σ_k α_k A_k)``, upsampled bilinearly to the input.
+
+    Parameters
+    ----------
+    layer : str, Keras layer or tf.Tensor, optional
+        A layer name or object of the model, or in session style the activation tensor itself.
+        Default: the last layer with a feature-map output.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float32 map per sample: ``(batch, height, width)`` for images, ``(batch, steps)``
+        for sequences.
+
+    References
+    ----------
+    .. [1] R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh, D. Batra, "Grad-CAM: visual
+       explanations from deep networks via gradient-based localization", ICCV, 2017.
+       arXiv:1610.02391
+    """
+
     name = "gradcam"
     needs_gradients = False  # its own function: the layer's activations and their gradients
 
@@ -32,11 +57,11 @@ class GradCAM(GradientMethod):
         self._run = None
 
     def check(self, xs):
-        if len(xs) != 1 or xs[0].ndim not in (3, 4):
+        if len(xs) != 1 or xs[0].ndim not in (2, 3, 4):
             shapes = [x.shape for x in xs]
             raise ValueError(
-                f"xs: {self.name} expected one input of images (batch, height, width, channels) or sequences "
-                f"(batch, steps, channels), got shapes {shapes}"
+                f"xs: {self.name} expected one input of images (batch, height, width, channels), sequences "
+                f"(batch, steps, channels) or token ids (batch, tokens), got shapes {shapes}"
             )
 
     def channel_weights(self, activations, grads, axes):
@@ -61,13 +86,15 @@ class GradCAM(GradientMethod):
 
     def attribute(self, model, xs, ys, batch_size):
         if self._run is None:
-            layer = self.layer if self.layer is not None else last_feature_map_layer(getattr(model.target, "model", None))
+            layer = self.layer
+            if layer is None:
+                layer = last_feature_map_layer(getattr(model.target, "model", None))
             probe = LayerProbe(model.target, [layer])
             spec = tf.TensorSpec(None, tf.float32, name="target_weights")
             self._run = model.runtime.compile(lambda x, w: self._build(probe, x, w), list(model.signature) + [spec])
         x, n = xs[0], len(ys)
         if n == 0:
-            return [np.zeros(x.shape[:-1], np.float32)]
+            return [np.zeros(x.shape[:-1] if x.ndim > 2 else x.shape, np.float32)]
         fixed = model.max_rows  # batch_size is already within it (fit_fixed_batch)
         maps = []
         for rows in row_slices(n, batch_size or n):

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 from skimage.util import view_as_windows
 
+from ..validation import is_integer
 from .base import PerturbationMethod
 
 
@@ -22,9 +23,12 @@ def _per_dimension(name, value, rank, default):
     if np.isscalar(value):
         value = (value,) * rank
     value = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else (value,)
-    valid = all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1 for v in value)
+    valid = all(is_integer(v) and v >= 1 for v in value)
     if len(value) != rank or not valid:
-        raise ValueError(f"{name}: expected a positive int or a tuple of {rank} positive ints (one per input dimension), got {given!r}")
+        raise ValueError(
+            f"{name}: expected a positive int or a tuple of {rank} positive ints (one per input dimension), "
+            f"got {given!r}"
+        )
     return tuple(int(v) for v in value)
 
 
@@ -36,6 +40,34 @@ def occlusion_windows(shape, window_shape, step):
 
 
 class Occlusion(PerturbationMethod):
+    """Occlusion: the change of the explained score when a window of the input is zeroed.
+
+    For each window ``W`` (``window_shape``, moved by ``step``): ``Δ_W = S(x) − S(x with W set to
+    0)``, ``S = Σ(T·ys)``; a feature gets ``Σ_{W ∋ i} Δ_W / Σ_{W ∋ i} |W|`` (each window's change
+    spread over its features, overlapping windows averaged). Features no window covers are NaN.
+
+    Parameters
+    ----------
+    window_shape : int or tuple of int, optional
+        Window size, one entry per sample dimension (as ``skimage.util.view_as_windows``).
+        Default: 1 in every dimension.
+    step : int or tuple of int, default 1
+        Stride of the windows.
+    progress : bool, default True
+        Show a progress bar over the model calls.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs`` (a list for several inputs), from
+        ``explain("occlusion", ...)`` or ``get_explainer("occlusion", ...).run(...)``.
+
+    References
+    ----------
+    .. [1] M. D. Zeiler, R. Fergus, "Visualizing and understanding convolutional networks", ECCV,
+       2014. arXiv:1311.2901
+    """
+
     name = "occlusion"
 
     def __init__(self, window_shape=None, step=1, progress=True):
@@ -54,7 +86,9 @@ class Occlusion(PerturbationMethod):
         window = _per_dimension("window_shape", self.window_shape, len(shape), 1)
         step = _per_dimension("step", self.step, len(shape), 1)
         if any(w > s for w, s in zip(window, shape)):
-            raise ValueError(f"window_shape: expected at most the sample shape {shape} in every dimension, got {window}")
+            raise ValueError(
+                f"window_shape: expected at most the sample shape {shape} in every dimension, got {window}"
+            )
         self._windows = occlusion_windows(shape, window, step)
         self._coverage = np.bincount(self._windows.ravel(), minlength=int(np.prod(shape))).astype(np.float32)
         self._coverage *= self._windows.shape[1]

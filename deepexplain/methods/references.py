@@ -22,7 +22,9 @@ def check_background(background, xs, max_rows=None, rng=None):
             )
     rows = {len(b) for b in arrays}
     if len(rows) > 1:
-        raise ValueError(f"background: expected the same number of rows for every input, got {[len(b) for b in arrays]}")
+        raise ValueError(
+            f"background: expected the same number of rows for every input, got {[len(b) for b in arrays]}"
+        )
     m = rows.pop()
     if max_rows is not None and m > max_rows:
         keep = np.sort(rng.choice(m, max_rows, replace=False))

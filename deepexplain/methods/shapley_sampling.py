@@ -13,7 +13,7 @@ With several inputs, every feature of every input is a player.
 """
 import numpy as np
 
-from ..validation import describe, positive_int, random_generator
+from ..validation import describe, is_integer, positive_int, random_generator
 from .base import PerturbationMethod
 
 
@@ -26,6 +26,37 @@ def feature_ids(shape, sampling_dims):
 
 
 class ShapleySampling(PerturbationMethod):
+    """Shapley value sampling: mean marginal contributions over random feature orderings.
+
+    For each of ``samples`` random orderings ``π``, features are set to zero one by one from the
+    full input, and feature ``i`` is credited with the drop of ``S = Σ(T·ys)`` its removal causes
+    (the features before it in ``π`` already removed); ``φ_i``, the mean over orderings, is an
+    unbiased estimate of its Shapley value with a zero baseline. ``Σ φ = S(x) − S(0)`` exactly.
+
+    Parameters
+    ----------
+    samples : int, default 5
+        Number of orderings.
+    sampling_dims : list of int, optional
+        Dimensions of ``xs`` (the batch is 0) that index the features; the others are grouped
+        (``[1, 2]`` on images makes each pixel one feature across its channels). Default: all.
+    seed : None, int or numpy.random.Generator, default None
+        Source of the random draws: an int gives the same draws on every run.
+    progress : bool, default True
+        Show a progress bar over the model calls.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs``, or ``[batch] + [xs.shape[d] for d in
+        sampling_dims]`` with ``sampling_dims``.
+
+    References
+    ----------
+    .. [1] J. Castro, D. Gómez, J. Tejada, "Polynomial calculation of the Shapley value based on
+       sampling", Computers & Operations Research 36(5), 2009.
+    """
+
     name = "shapley_sampling"
 
     def __init__(self, samples=5, sampling_dims=None, seed=None, progress=True):
@@ -40,7 +71,7 @@ class ShapleySampling(PerturbationMethod):
         if dims is None:
             return list(range(1, ndim))
         valid = isinstance(dims, (list, tuple)) and dims and all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)) for d in dims
+            is_integer(d) for d in dims
         )
         if not valid or not 1 <= min(dims) or max(dims) >= ndim or list(dims) != sorted(set(dims)):
             raise ValueError(
@@ -54,7 +85,9 @@ class ShapleySampling(PerturbationMethod):
 
     def check(self, xs):
         if len(xs) > 1 and self.sampling_dims is not None:
-            raise ValueError("sampling_dims: expected None with several inputs (every feature of every input is a player)")
+            raise ValueError(
+                "sampling_dims: expected None with several inputs (every feature of every input is a player)"
+            )
         self._ids, self._grids, offset = [], [], 0
         for x in xs:
             ids, grid = feature_ids(x.shape[1:], self._check_dims(x.ndim))
@@ -79,7 +112,11 @@ class ShapleySampling(PerturbationMethod):
         empty = model.outputs([np.zeros_like(x) for x in xs], ys)
         middle = self.masked_outputs(model, xs, ys, masks, samples * inner, batch_size).reshape(n, samples, inner)
         curve = np.concatenate(
-            [np.broadcast_to(full[:, None, None], (n, samples, 1)), middle, np.broadcast_to(empty[:, None, None], (n, samples, 1))],
+            [
+                np.broadcast_to(full[:, None, None], (n, samples, 1)),
+                middle,
+                np.broadcast_to(empty[:, None, None], (n, samples, 1)),
+            ],
             axis=2,
         )
         credit = curve[..., :-1] - curve[..., 1:]  # credit[i, s, k]: removing the k-th feature of ordering s

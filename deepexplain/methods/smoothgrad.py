@@ -17,28 +17,69 @@ folded into the batch dimension and streamed in blocks of at most ``batch_size``
 """
 import numpy as np
 
-from ..validation import non_negative_float, positive_int
+from ..validation import boolean, non_negative_float, positive_int
 from .base import GradientMethod, SeededDraws, copy_blocks, fold, per_sample
 
 
 class SmoothGrad(GradientMethod):
+    """SmoothGrad: the saliency map averaged over noisy copies of the input.
+
+    ``φ(x) = (1/S) Σ_s |∂ Σ(T·ys) / ∂x  at  x + σ z_s|``, ``z_s ~ N(0, I)``,
+    ``σ = noise_level · (max x − min x)`` per sample, over ``S = samples`` copies. SmoothGrad-Squared
+    averages the squared gradient instead, VarGrad takes its variance. Zero noise gives saliency.
+
+    Parameters
+    ----------
+    samples : int, default 50
+        Number of noisy copies per sample.
+    noise_level : float, default 0.15
+        ``σ`` relative to each sample's range ``max x − min x``.
+    seed : None, int or numpy.random.Generator, default None
+        Source of the random draws: an int gives the same draws on every run.
+    squared : bool, default False
+        SmoothGrad-Squared: the mean of the squared gradient.
+    variance : bool, default False
+        VarGrad: the variance of the gradient over the copies (at most one of ``squared`` and
+        ``variance``).
+    progress : bool, default True
+        Show a progress bar over the model calls.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        float32 attributions shaped like ``xs`` (a list for several inputs), from
+        ``explain("smoothgrad", ...)`` or ``get_explainer("smoothgrad", ...).run(...)``.
+
+    References
+    ----------
+    .. [1] D. Smilkov, N. Thorat, B. Kim, F. Viégas, M. Wattenberg, "SmoothGrad: removing noise by
+       adding noise", 2017. arXiv:1706.03825
+    .. [2] S. Hooker, D. Erhan, P.-J. Kindermans, B. Kim, "A benchmark for interpretability methods
+       in deep neural networks", NeurIPS, 2019. arXiv:1806.10758
+    .. [3] J. Adebayo, J. Gilmer, I. Goodfellow, B. Kim, "Local explanation methods for deep neural
+       networks lack sensitivity to parameter values", ICLR workshop, 2018. arXiv:1810.03307
+    """
+
     name = "smoothgrad"
 
     def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False, progress=True):
         self.samples = positive_int("samples", samples)
         self.noise_level = non_negative_float("noise_level", noise_level)
         self._draws = SeededDraws(seed)
-        for name, value in (("squared", squared), ("variance", variance)):
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{name}: expected True or False, got {value!r}")
+        boolean("squared", squared)
+        boolean("variance", variance)
         if squared and variance:
-            raise ValueError("squared, variance: expected at most one of them True (SmoothGrad-Squared or VarGrad), got both")
+            raise ValueError(
+                "squared, variance: expected at most one of them True (SmoothGrad-Squared or VarGrad), got both"
+            )
         self.squared, self.variance = bool(squared), bool(variance)
         self.progress = progress
 
     def check(self, xs):
         shapes = [(self.samples,) + x.shape[1:] for x in xs]
-        self._noise = self._draws(shapes, len(xs), lambda *g: [rng.standard_normal(s, np.float32) for s, rng in zip(shapes, g)])
+        self._noise = self._draws(
+            shapes, len(xs), lambda *g: [rng.standard_normal(s, np.float32) for s, rng in zip(shapes, g)]
+        )
 
     def attribute_batch(self, model, xs, ys, batch_size):
         sigmas = [self.noise_level * _ranges(x) for x in xs]
@@ -56,7 +97,10 @@ class SmoothGrad(GradientMethod):
                 if not self.squared:  # |g| written over the points, which are no longer needed
                     f[block.samples] += block.sums(g if self.variance else np.abs(g, out=points))
         if self.variance:
-            return [np.maximum(q / self.samples - np.square(f / self.samples), 0).astype(np.float32) for f, q in zip(first, second)]
+            return [
+                np.maximum(q / self.samples - np.square(f / self.samples), 0).astype(np.float32)
+                for f, q in zip(first, second)
+            ]
         totals = second if self.squared else first
         return [(t / self.samples).astype(np.float32) for t in totals]
 

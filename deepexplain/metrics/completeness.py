@@ -5,7 +5,7 @@ saliency and occlusion do not. The error per sample is ``Σᵢ aᵢ − (f(x) �
 """
 import numpy as np
 
-from .scores import TargetScores, check_attributions, check_baseline, check_targets
+from .scores import TargetScores, check_attributions, check_baseline
 
 
 def completeness(model, xs, attributions, targets=None, baseline=None, logits=True, batch_size=None):
@@ -17,7 +17,10 @@ def completeness(model, xs, attributions, targets=None, baseline=None, logits=Tr
     """
     xs, attributions = check_attributions(xs, attributions)
     scores = model if isinstance(model, TargetScores) else TargetScores(model, logits, batch_size)
-    targets = check_targets(targets, len(xs))
+    targets = scores.targets(targets, xs)
     baseline = check_baseline(baseline, xs)
-    both = scores.copies(len(xs), 2, lambda i, c: np.where((c == 0).reshape((-1,) + (1,) * baseline.ndim), xs[i], baseline), targets)
+    def ends(i, copies):  # copy 0: the sample, copy 1: the baseline
+        return np.where((copies == 0).reshape((-1,) + (1,) * baseline.ndim), xs[i], baseline)
+
+    both = scores.copies(len(xs), 2, ends, targets)
     return attributions.reshape(len(xs), -1).sum(axis=1, dtype=np.float64) - (both[:, 0] - both[:, 1])

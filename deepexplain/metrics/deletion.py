@@ -9,8 +9,9 @@ the score: a good attribution gives a low deletion AUC and a high insertion AUC.
 """
 import numpy as np
 
+from ..explanation import Explanation
 from ..validation import positive_int
-from .scores import TargetScores, check_attributions, check_baseline, check_targets
+from .scores import TargetScores, check_attributions, check_baseline
 
 
 def _curves(model, xs, attributions, targets, steps, baseline, logits, batch_size, insert):
@@ -30,14 +31,16 @@ def _curves(model, xs, attributions, targets, steps, baseline, logits, batch_siz
         start, end = (flat_b, flat_x[i]) if insert else (flat_x[i], flat_b)
         return np.where(changed, end, start).reshape((-1,) + shape)
 
-    curves = scores.copies(n, steps + 1, perturb, check_targets(targets, n))
+    curves = scores.copies(n, steps + 1, perturb, scores.targets(targets, xs))
     fractions = counts / d
     auc = ((curves[:, 1:] + curves[:, :-1]) / 2 * np.diff(fractions)).sum(axis=1)
-    return {"fraction": fractions, "curves": curves, "auc": auc}
+    return Explanation({"fraction": fractions, "curves": curves, "auc": auc}, "insertion" if insert else "deletion",
+                       params={"steps": steps, "logits": logits}, model=model)
 
 
 def deletion(model, xs, attributions, targets=None, steps=20, baseline=None, logits=True, batch_size=None):
-    """Deletion curves and AUC per sample: ``{"fraction", "curves": (samples, steps+1), "auc": (samples,)}``."""
+    """Deletion curves and AUC per sample: an ``Explanation`` ``{"fraction", "curves": (samples,
+    steps+1), "auc": (samples,)}``."""
     return _curves(model, xs, attributions, targets, steps, baseline, logits, batch_size, insert=False)
 
 

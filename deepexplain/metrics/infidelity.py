@@ -9,7 +9,8 @@ Explanations*, NeurIPS 2019).
 import numpy as np
 
 from ..batching import row_slices
-from ..validation import positive_float, positive_int
+from ..validation import as_float_array, describe, positive_float, positive_int
+from .random_draws import draw_seed
 from .scores import TargetScores, check_attributions, check_targets
 
 
@@ -18,38 +19,59 @@ def _noise(seed, sample, shape, scale, uniform):
     return (rng.uniform(-scale, scale, shape) if uniform else rng.normal(0, scale, shape)).astype(np.float32)
 
 
-def infidelity(model, xs, attributions, targets=None, n_perturbations=50, noise=0.1, seed=0, logits=True, batch_size=None):
-    """Per-sample infidelity with Gaussian perturbations of standard deviation ``noise``."""
+def infidelity(model, xs, attributions, targets=None, n_perturbations=50, noise=0.1, random_state=None, logits=True,
+               batch_size=None, seed=None):
+    """Per-sample infidelity with Gaussian perturbations of standard deviation ``noise``, drawn
+    with ``random_state`` (None: fresh randomness; an int or a Generator: reproducible; ``seed``
+    is its old name)."""
+    seed = draw_seed(random_state, seed)
     xs, attributions = check_attributions(xs, attributions)
     scores = model if isinstance(model, TargetScores) else TargetScores(model, logits, batch_size)
     n_perturbations, noise = positive_int("n_perturbations", n_perturbations), positive_float("noise", noise)
     n, shape = len(xs), xs.shape[1:]
-    targets = check_targets(targets, n)
+    targets = scores.targets(targets, xs)
 
     def draws(i):
         return _noise(seed, i, (n_perturbations,) + shape, noise, uniform=False)
 
     full = scores(xs, targets)
     perturbed = scores.copies(n, n_perturbations, lambda i, c: xs[i] - draws(i)[c], targets)
-    dot = np.stack([draws(i).reshape(n_perturbations, -1) @ attributions[i].reshape(-1).astype(np.float64) for i in range(n)])
+    flat = attributions.reshape(n, -1).astype(np.float64)
+    dot = np.stack([draws(i).reshape(n_perturbations, -1) @ flat[i] for i in range(n)])
     return np.mean((dot - (full[:, None] - perturbed)) ** 2, axis=1)
 
 
-def max_sensitivity(explain, xs, attributions=None, targets=None, radius=0.1, n_perturbations=10, seed=0, batch_size=256):
+def _explained(explain, rows, targets):
+    """``explain(rows, targets)``; an exception it raises becomes a ValueError naming ``explain``."""
+    try:
+        return explain(rows, targets)
+    except Exception as error:
+        raise ValueError(f"explain: failed on a batch of shape {rows.shape} with targets of shape {targets.shape} "
+                         f"({type(error).__name__}: {error}); expected a function explain(rows, targets) -> "
+                         "attributions shaped like rows") from error
+
+
+def max_sensitivity(explain, xs, attributions=None, targets=None, radius=0.1, n_perturbations=10, random_state=None,
+                    batch_size=256, seed=None):
     """Per-sample max-sensitivity of the explanation function ``explain(rows, targets) -> attributions``,
     ``targets`` being the output unit explained for each row (those of ``targets``, repeated for
     the copies of a sample; -1 when None), e.g.
     ``lambda rows, t: explainer.run(rows, np.eye(n_classes, dtype="float32")[t])``.
 
     ``attributions`` of ``xs`` are computed when not given; perturbed copies are explained
-    ``batch_size`` rows at a time.
+    ``batch_size`` rows at a time. ``random_state`` draws the points as in :func:`infidelity`.
     """
+    seed = draw_seed(random_state, seed)
+    if not callable(explain):
+        raise TypeError(f"explain: expected a function explain(rows, targets) -> attributions, got {describe(explain)}")
     radius, n_perturbations = positive_float("radius", radius), positive_int("n_perturbations", n_perturbations)
     batch_size = positive_int("batch_size", batch_size)
+    xs = as_float_array("xs", xs)
     targets = check_targets(targets, len(xs))
-    if attributions is None:
-        attributions = explain(xs, targets)
-    xs, attributions = check_attributions(xs, attributions)
+    given = attributions is not None
+    if not given:
+        attributions = _explained(explain, xs, targets)
+    xs, attributions = check_attributions(xs, attributions, "attributions" if given else "explain")
     n, shape = len(xs), xs.shape[1:]
     flat = attributions.reshape(n, -1).astype(np.float64)
     norms = np.linalg.norm(flat, axis=1)
@@ -57,9 +79,11 @@ def max_sensitivity(explain, xs, attributions=None, targets=None, radius=0.1, n_
     for rows in row_slices(n * n_perturbations, batch_size):
         index = np.arange(rows.start, rows.stop)
         owners, copy = index // n_perturbations, index % n_perturbations
-        perturbed = np.concatenate([xs[i] + _noise(seed, i, (n_perturbations,) + shape, radius, uniform=True)[copy[owners == i]]
+        perturbed = np.concatenate([xs[i] + _noise(seed, i, (n_perturbations,) + shape, radius,
+                                                   uniform=True)[copy[owners == i]]
                                     for i in np.unique(owners)])
-        change = np.linalg.norm(np.asarray(explain(perturbed, targets[owners]), np.float64).reshape(len(index), -1) - flat[owners], axis=1)
+        explained = check_attributions(perturbed, _explained(explain, perturbed, targets[owners]), "explain")[1]
+        change = np.linalg.norm(explained.reshape(len(index), -1).astype(np.float64) - flat[owners], axis=1)
         np.maximum.at(worst, owners, change)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(norms > 0, worst / np.where(norms > 0, norms, 1), np.where(worst > 0, np.inf, 0.0))

@@ -1,56 +1,56 @@
 """The model output that attributions explain, evaluated on many perturbed copies at once.
 
 ``TargetScores(model)`` scores rows by the explained output unit (``targets[i]``; -1 sums all
-units), on the logits of a model ending in a softmax unless ``logits=False``, like the
-explainers. Copies are built a chunk at a time and streamed through one compiled model
-function (:class:`deepexplain.explainable.prediction.Predictor`), so memory stays bounded by
-``batch_size`` rows whatever the number of copies.
+units), on the logits of a TensorFlow model ending in a softmax unless ``logits=False``, like the
+explainers (a black box, e.g. a scikit-learn estimator, is scored on its outputs). Copies are
+built a chunk at a time and streamed through the model adapter
+(:class:`deepexplain.models.Predictor`), so memory stays bounded by ``batch_size`` rows
+whatever the number of copies.
 """
 import numpy as np
-import tensorflow as tf
 
 from ..models import Predictor
-from ..targets import call_model, strip_softmax
-from ..validation import as_float_array
+from ..validation import as_float_array, describe
 
 
-class _Logits(tf.Module):
-    """A model's pre-softmax output."""
-
-    def __init__(self, model):
-        super().__init__(name="logits")
-        self.model = model
-
-    def __call__(self, x):
-        return strip_softmax(tf.convert_to_tensor(call_model(self.model, x)))
-
-
-def check_targets(targets, n):
-    """``targets`` as n int64 output units (-1: every unit summed); None means -1."""
+def check_targets(targets, n, n_outputs=None):
+    """``targets`` as n int64 output units in ``[-1, n_outputs)`` (-1: every unit summed); None means -1."""
     if targets is None:
         return np.full(n, -1, np.int64)
+    given = targets
     targets = np.asarray(targets)
-    if targets.ndim == 0:
+    if targets.ndim == 0 and targets.dtype.kind in "iu":
         targets = np.full(n, int(targets), np.int64)
     if targets.shape != (n,) or targets.dtype.kind not in "iu":
-        raise ValueError(f"targets: expected {n} integer output units (one per sample, -1 for all), got {targets.shape} {targets.dtype}")
+        raise ValueError(f"targets: expected {n} integer output units (one per sample, -1 for all), "
+                         f"got {describe(given)}")
+    high = np.inf if n_outputs is None else n_outputs
+    if n and (targets.min() < -1 or targets.max() >= high):
+        bound = "" if n_outputs is None else f" and below the model's {n_outputs} outputs"
+        raise ValueError(f"targets: expected output units >= -1{bound}, got values from {targets.min()} to "
+                         f"{targets.max()}")
     return targets.astype(np.int64)
 
 
-def check_attributions(xs, attributions):
-    """``xs`` and ``attributions`` as float32 arrays of one shape."""
+def check_attributions(xs, attributions, name="attributions"):
+    """``xs`` and ``attributions`` as float32 arrays of one shape, with at least one sample
+    (``name`` is the caller's name for ``attributions``); NaN or infinite attributions are refused."""
     xs = as_float_array("xs", xs)
-    attributions = as_float_array("attributions", attributions, finite=False)
+    if xs.ndim < 2 or len(xs) == 0:
+        raise ValueError(f"xs: expected a batch (samples, ...) of at least one sample, got shape {xs.shape}")
+    attributions = as_float_array(name, attributions)
     if attributions.shape != xs.shape:
-        raise ValueError(f"attributions: expected the shape of xs {xs.shape}, got {attributions.shape}")
-    return xs, np.nan_to_num(attributions)
+        raise ValueError(f"{name}: expected the shape of xs {xs.shape}, got {attributions.shape}")
+    return xs, attributions
 
 
 def check_baseline(baseline, xs):
     """One sample's baseline (zeros when None)."""
     if baseline is None:
         return np.zeros(xs.shape[1:], np.float32)
-    baseline = np.broadcast_to(as_float_array("baseline", baseline), xs.shape[1:]) if np.ndim(baseline) == 0 else as_float_array("baseline", baseline)
+    baseline = as_float_array("baseline", baseline)
+    if baseline.ndim == 0:
+        baseline = np.broadcast_to(baseline, xs.shape[1:])
     if baseline.shape != xs.shape[1:]:
         raise ValueError(f"baseline: expected the shape of one sample {xs.shape[1:]}, got {baseline.shape}")
     return baseline
@@ -62,16 +62,20 @@ class TargetScores:
     def __init__(self, model, logits=True, batch_size=None, session=None):
         if isinstance(model, TargetScores):
             raise TypeError("model: expected a model, got TargetScores")
-        self.predictor = Predictor(_Logits(model) if logits else model, batch_size, session)
+        self.predictor = Predictor(model, batch_size, session, logits=logits)
 
     def __call__(self, rows, targets):
-        return _pick(self.predictor(rows), targets)
+        return _pick(self.predictor(rows, name="xs"), targets)
 
     def n_outputs(self, rows):
         """The number of model outputs (one prediction of ``rows[:1]`` if not known yet)."""
         if self.predictor.n_outputs is None:
-            self.predictor(rows[:1])
+            self.predictor(rows[:1], name="xs")
         return self.predictor.n_outputs
+
+    def targets(self, targets, xs):
+        """``targets`` checked against the samples ``xs`` and the model's outputs (see :func:`check_targets`)."""
+        return check_targets(targets, len(xs), self.n_outputs(xs))
 
     def copies(self, n, copies, perturb, targets):
         """``(n, copies)`` scores: entry ``(i, c)`` scores ``perturb(i, cs)[cs.index(c)]``.
@@ -85,7 +89,7 @@ class TargetScores:
             owners, copy = index // copies, index % copies
             return np.concatenate([perturb(i, copy[owners == i]) for i in np.unique(owners)])
 
-        for rows, predictions in self.predictor.stream(n * copies, make_rows):
+        for rows, predictions in self.predictor.stream(n * copies, make_rows, name="xs"):
             values[rows] = _pick(predictions, targets[np.arange(rows.start, rows.stop) // copies])
         return values.reshape(n, copies)
 

@@ -6,17 +6,36 @@ For subsets ``S`` of ``n`` features drawn at random, the Pearson correlation bet
 every n exactly when the model is linear in the features it removes (gradient*input on a linear
 model gives 1 for every n).
 """
+import warnings
+
 import numpy as np
 
-from ..validation import positive_int
-from .scores import TargetScores, check_attributions, check_baseline, check_targets
+from ..explanation import Explanation
+from ..validation import describe, is_integer, positive_int
+from .random_draws import draw_seed
+from .scores import TargetScores, check_attributions, check_baseline
 
 DEFAULT_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
 
 
 def default_ns(n_features):
-    """Subset sizes from 1 to 80% of the features."""
-    return sorted({max(1, int(round(f * n_features))) for f in DEFAULT_FRACTIONS})
+    """Subset sizes from 1 to 80% of the features (never all of them)."""
+    return sorted({min(max(1, int(round(f * n_features))), max(1, n_features - 1)) for f in DEFAULT_FRACTIONS})
+
+
+def check_ns(ns, d):
+    """``ns`` as subset sizes in ``[1, d)``: removing all ``d`` features gives the same subset every
+    time, whose correlation is undefined."""
+    if d < 2:
+        raise ValueError(f"xs: sensitivity-n expected samples of at least 2 features, got {d}")
+    if ns is None:
+        return default_ns(d)
+    sizes = [ns] if is_integer(ns) else ns
+    if isinstance(sizes, str) or not hasattr(sizes, "__len__") or len(sizes) == 0 or not all(
+            is_integer(k) and 1 <= k < d for k in sizes):
+        raise ValueError(f"ns: expected subset sizes (integers) from 1 to {d - 1} (fewer than the {d} features: "
+                         f"with all of them every subset is the same), got {describe(ns)}")
+    return [int(k) for k in sizes]
 
 
 def subset_masks(seed, sample, n_features, n, n_subsets):
@@ -37,22 +56,48 @@ def pearson(a, b):
         return np.where(denominator > 0, (a * b).sum(axis=1) / np.where(denominator > 0, denominator, 1), np.nan)
 
 
-def sensitivity_n(model, xs, attributions, targets=None, ns=None, n_subsets=100, baseline=None, seed=0, logits=True,
-                  batch_size=None):
-    """Sensitivity-n: ``{"n": ns, "correlation": (samples, len(ns))}``, the per-sample correlations.
+def warn_undefined(correlation, summed, change):
+    """A ``RuntimeWarning`` naming the cause when some correlations are NaN (undefined): the summed
+    attributions, or the output changes, are the same for every subset."""
+    undefined = np.isnan(correlation)
+    if not undefined.any():
+        return
+    flat = np.ptp(summed, axis=2) == 0
+    causes = []
+    if np.any(undefined & flat):
+        causes.append(f"attributions: their subset sums are constant in {int(np.sum(undefined & flat))} "
+                      "(e.g. equal attributions)")
+    if np.any(undefined & ~flat):
+        causes.append(f"the model's output changes are constant in {int(np.sum(undefined & ~flat))} (a model "
+                      "that ignores the removed features)")
+    warnings.warn(f"sensitivity_n: the correlation is undefined (NaN) for {int(undefined.sum())} of "
+                  f"{undefined.size} (sample, n) pairs; " + "; ".join(causes), RuntimeWarning, stacklevel=3)
 
-    ``ns`` are the subset sizes (default: 1% to 80% of the features), ``n_subsets`` the subsets
-    per sample and n. All ``samples × len(ns) × n_subsets`` copies are streamed through the model.
+
+def sensitivity_n(model, xs, attributions, targets=None, ns=None, n_subsets=100, baseline=None, random_state=None,
+                  logits=True, batch_size=None, seed=None):
+    """Sensitivity-n: an ``Explanation`` ``{"n": ns, "correlation": (samples, len(ns))}``, the
+    per-sample correlations.
+
+    ``ns`` are the subset sizes (default: 1% to 80% of the features; each below the number of
+    features), ``n_subsets`` (at least 2) the subsets per sample and n. All
+    ``samples × len(ns) × n_subsets`` copies are streamed through the model. A correlation is
+    NaN, with a ``RuntimeWarning`` naming the cause, where the summed attributions or the
+    output changes are the same for every subset (e.g. constant attributions).
+    ``random_state`` draws the subsets (None: fresh randomness; an int or a Generator:
+    reproducible; ``seed`` is its old name).
     """
+    seed = draw_seed(random_state, seed)
     xs, attributions = check_attributions(xs, attributions)
     scores = model if isinstance(model, TargetScores) else TargetScores(model, logits, batch_size)
     n, shape = len(xs), xs.shape[1:]
     d = int(np.prod(shape))
-    ns = default_ns(d) if ns is None else [positive_int("ns", int(k)) for k in ns]
-    if max(ns) > d:
-        raise ValueError(f"ns: expected subset sizes of at most {d} features, got {max(ns)}")
+    ns = check_ns(ns, d)
     n_subsets = positive_int("n_subsets", n_subsets)
-    targets = check_targets(targets, n)
+    if n_subsets < 2:
+        raise ValueError(f"n_subsets: expected at least 2 subsets per sample and n (a correlation needs two points), "
+                         f"got {n_subsets}")
+    targets = scores.targets(targets, xs)
     flat_b = check_baseline(baseline, xs).reshape(-1)
     flat_x, flat_a = xs.reshape(n, -1), attributions.reshape(n, -1).astype(np.float64)
 
@@ -68,4 +113,7 @@ def sensitivity_n(model, xs, attributions, targets=None, ns=None, n_subsets=100,
     change = (full[:, None] - removed).reshape(n, len(ns), n_subsets)
     summed = np.stack([(masks(i) * flat_a[i]).sum(axis=1) for i in range(n)]).reshape(n, len(ns), n_subsets)
     correlation = np.stack([pearson(summed[:, j], change[:, j]) for j in range(len(ns))], axis=1)
-    return {"n": np.asarray(ns), "correlation": correlation}
+    warn_undefined(correlation, summed, change)
+    return Explanation({"n": np.asarray(ns), "correlation": correlation}, "sensitivity_n",
+                       params={"n_subsets": n_subsets, "random_state": random_state, "logits": logits},
+                       model=model)

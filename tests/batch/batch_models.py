@@ -31,8 +31,9 @@ def tf_keras_model():
 
 def read_all(path):
     """Every dataset of an output file, and its job."""
-    import h5py
     import json
+
+    import h5py
 
     out = {}
     with h5py.File(path, "r") as f:

@@ -1,8 +1,7 @@
 """Tiny fixed-weight models saved in every format, and data files, for the batch-run tests."""
 import numpy as np
 import pytest
-
-from batch_models import FEATURES, ROWS, CLASSES, keras3_model, tf_keras_model
+from batch_models import CLASSES, FEATURES, ROWS, keras3_model, tf_keras_model
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """``deepexplain cem`` and ``deepexplain cxplain fit|explain``: the numbers of the Python classes."""
 import numpy as np
-
 from batch_models import invoke, keras3_model, read_all
 
 
@@ -8,8 +7,10 @@ def test_cem_command_gives_pn_and_found_flags_per_row(files, tmp_path):
     from cem import CEM
 
     out = str(tmp_path / "cem.h5")
-    params = {"kappa": 0.1, "max_iterations": 40, "c_steps": 2, "c_init": 1.0, "learning_rate_init": 0.05, "no_info_val": 0.0}
-    code, _, stderr = invoke(["cem", "--model", files["keras"], "--data", files["npy"], "--mode", "PN", "--out", out, "--quiet",
+    params = {"kappa": 0.1, "max_iterations": 40, "c_steps": 2, "c_init": 1.0, "learning_rate_init": 0.05,
+              "no_info_val": 0.0}
+    code, _, stderr = invoke(["cem", "--model", files["keras"], "--data", files["npy"], "--mode", "PN", "--out", out,
+                              "--quiet",
                               "--chunk-rows", "20"] + [f"--param={k}={v}" for k, v in params.items()])
     assert code == 0, stderr
     datasets, job = read_all(out)
@@ -29,17 +30,19 @@ def test_cxplain_fit_then_explain(files, tmp_path):
     from cxplain import CXPlain
 
     directory, out = str(tmp_path / "explainer"), str(tmp_path / "cxplain.h5")
-    code, _, stderr = invoke(["cxplain", "fit", "--model", files["keras"], "--data", files["npy"], "--labels", files["labels_npy"],
-                              "--out", directory, "--param", "num_units=8", "--param", "num_epochs=3", "--param", "batch_size=32",
+    code, _, stderr = invoke(["cxplain", "fit", "--model", files["keras"], "--data", files["npy"],
+                              "--labels", files["labels_npy"], "--out", directory, "--param", "num_units=8",
+                              "--param", "num_epochs=3", "--param", "batch_size=32",
                               "--random-state", "0", "--quiet"])
     assert code == 0, stderr
-    code, _, stderr = invoke(["cxplain", "explain", "--explainer", directory, "--data", files["npy"], "--out", out, "--quiet",
+    code, _, stderr = invoke(["cxplain", "explain", "--explainer", directory, "--data", files["npy"], "--out", out,
+                              "--quiet",
                               "--chunk-rows", "50"])
     assert code == 0, stderr
     datasets, job = read_all(out)
-    expected = CXPlain.load(directory).explain(files["x"])
+    expected = CXPlain.load(directory).explain(files["x"]).attributions
     np.testing.assert_allclose(datasets["attributions/cxplain"], expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(datasets["attributions/cxplain"].sum(axis=1), 1.0, rtol=1e-4)
-    code, _, stderr = invoke(["cxplain", "fit", "--model", files["keras"], "--data", files["npy"], "--labels", files["labels_npy"],
-                              "--out", directory, "--quiet"])
+    code, _, stderr = invoke(["cxplain", "fit", "--model", files["keras"], "--data", files["npy"],
+                              "--labels", files["labels_npy"], "--out", directory, "--quiet"])
     assert code == 4 and "exists" in stderr

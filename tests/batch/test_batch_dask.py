@@ -1,11 +1,10 @@
 """A local Dask cluster (loopback only) gives the same file as one process, setting each job up
 once per worker."""
 import numpy as np
+from batch_models import read_all
 
 from deepexplain import batch
 from deepexplain.batch.worker import setup_counts
-
-from batch_models import read_all
 
 
 def test_two_local_workers_give_the_single_process_file(files, tmp_path):
@@ -13,10 +12,11 @@ def test_two_local_workers_give_the_single_process_file(files, tmp_path):
 
     params = {"steps": 16, "seed": 3, "samples": 2}
     single, distributed = str(tmp_path / "single.h5"), str(tmp_path / "dask.h5")
-    batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], single, params=params, chunk_rows=15, progress=False)
+    methods = ["intgrad", "shapley_sampling"]
+    batch.run(files["keras"], files["npy"], methods, single, params=params, chunk_rows=15, progress=False)
     with dask_client(workers=2) as client:  # a local cluster on 127.0.0.1, shut down on leaving
-        batch.run(files["keras"], files["npy"], ["intgrad", "shapley_sampling"], distributed, params=params, chunk_rows=15,
-                  client=client, progress=False)
+        batch.run(files["keras"], files["npy"], methods, distributed, params=params, chunk_rows=15, client=client,
+                  progress=False)
         counts = client.run(setup_counts)
         resumed = str(tmp_path / "resumed.h5")
         batch.run(files["keras"], files["npy"], "saliency", resumed, chunk_rows=15, client=client, progress=False)

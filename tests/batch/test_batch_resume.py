@@ -7,11 +7,10 @@ import sys
 import h5py
 import numpy as np
 import pytest
+from batch_models import invoke, read_all
 
 from deepexplain import batch
 from deepexplain.batch.store import RunFile
-
-from batch_models import invoke, read_all
 
 CHUNK = 10
 METHODS = ["--method", "intgrad", "--method", "shapley_sampling", "--param", "steps=64", "--param", "seed=5",
@@ -96,15 +95,14 @@ def test_resume_of_another_job_is_refused(files, tmp_path):
     changed = [a.replace("steps=64", "steps=32") for a in explain_args(files, out, "--resume")]
     code, _, stderr = invoke(changed)
     assert code == 4
-    assert stderr.startswith("deepexplain: error: out: cannot resume") and stderr.count("\n") == 1 and "cannot resume" in stderr and "steps" in stderr and "Traceback" not in stderr
-    other_data = [a.replace(files["npy"], files["npz"]) if a == files["npy"] else a for a in explain_args(files, out, "--resume")]
+    assert stderr.startswith("deepexplain: error: out: cannot resume") and stderr.count("\n") == 1
+    assert "steps" in stderr and "Traceback" not in stderr
     with pytest.raises(batch.OutputConflict, match="data_sha256"):
         batch.run(files["keras"], files["hdf5"], ["intgrad", "shapley_sampling"], out,
                   params={"steps": 64, "seed": 5, "samples": 3}, chunk_rows=CHUNK, resume=True, progress=False)
     with pytest.raises(batch.OutputConflict, match="exists; pass --resume"):
         batch.run(files["keras"], files["npy"], "saliency", out, progress=False)
     assert open(out, "rb").read() == before
-    assert other_data
 
 
 def unfinished_run(files, path, rows):
@@ -113,11 +111,13 @@ def unfinished_run(files, path, rows):
     source = batch.open_data(files["npy"])
     compute = job.setup()
     outputs = compute(source.read(0, CHUNK), None)
-    identity = dict(job.identity(), data_sha256=source.sha256(), data_shape=list(source.shape), chunk_rows=CHUNK, labels_sha256=None)
+    identity = dict(job.identity(), data_sha256=source.sha256(), data_shape=list(source.shape), chunk_rows=CHUNK,
+                    labels_sha256=None)
     shapes = {k: (v.shape[1:], v.dtype, {}) for k, v in outputs.items()}
     import json
 
-    run = RunFile.create(path, json.loads(json.dumps(identity, sort_keys=True)), len(source), CHUNK, shapes, {}, fsync=False)
+    identity = json.loads(json.dumps(identity, sort_keys=True))
+    run = RunFile.create(path, identity, len(source), CHUNK, shapes, {}, fsync=False)
     for start in range(0, rows, CHUNK):
         run.commit(start, start + CHUNK, compute(source.read(start, start + CHUNK), None))
     offset = run.file["attributions/saliency"].id.get_offset()
@@ -138,8 +138,8 @@ def test_damaged_files_are_reported_and_left_alone(files, tmp_path):
     garbage = str(tmp_path / "garbage.h5")
     with open(garbage, "wb") as f:
         f.write(b"not an HDF5 file" * 100)
-    for path, message in [(truncated, "not a readable HDF5 file"), (corrupted, "rows 10-19 do not match their checksum"),
-                          (garbage, "not a readable HDF5 file")]:
+    for path, message in [(truncated, "not a readable HDF5 file"), (garbage, "not a readable HDF5 file"),
+                          (corrupted, "rows 10-19 do not match their checksum")]:
         before = open(path, "rb").read()
         with pytest.raises(batch.DamagedOutput, match=message):
             batch.run(files["keras"], files["npy"], "saliency", path, chunk_rows=CHUNK, resume=True, progress=False)

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
-
 from cem_models import fixed_mlp
+from sklearn.datasets import load_iris
 
 
 @pytest.fixture(scope="session")

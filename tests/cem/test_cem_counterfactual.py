@@ -18,7 +18,7 @@ def categorical_iris(iris):
 def test_counterfactuals_reach_the_target_and_keep_categories_valid(target, categorical_iris):
     X, model = categorical_iris
     ranges = (X.min(0), X.max(0))
-    explainer = Counterfactual(model.predict_proba, ranges, categorical_features=[2])
+    explainer = Counterfactual(model.predict_proba, ranges, categorical_features=[2], random_state=0)
     original = X[0]
     cfs = explainer.generate(original, target, n_counterfactuals=3, max_iterations=300)
     assert len(cfs) == 3
@@ -30,12 +30,15 @@ def test_counterfactuals_reach_the_target_and_keep_categories_valid(target, cate
         assert np.all(cf >= ranges[0] - 1e-6) and np.all(cf <= ranges[1] + 1e-6)
     distances = [explainer.distance(original, cf) for cf in cfs]
     assert distances == sorted(distances) and distances[0] > 0
+    np.testing.assert_allclose(cfs.distance, distances)
+    np.testing.assert_array_equal(cfs.cf_pred, model.predict(np.stack(list(cfs))))
+    assert cfs.X_pred == 0 and cfs.meta["method"] == "Counterfactual" and cfs[0] is cfs.counterfactuals[0]
     assert max(np.abs(cfs[0] - cf).max() for cf in cfs[1:]) > 0.05  # diverse
 
 
 def test_counterfactuals_of_a_keras_model(iris, mlp):
     X, _ = iris
-    explainer = Counterfactual(mlp, np.stack([X.min(0), X.max(0)], 1))
+    explainer = Counterfactual(mlp, np.stack([X.min(0), X.max(0)], 1), random_state=0)
     (cf,) = explainer.generate(X[60:61], 2, max_iterations=300)
     assert cf.shape == (1, 4)
     assert mlp(cf).numpy().argmax() == 2
@@ -49,7 +52,8 @@ def test_distance_is_the_range_normalised_l1():
 def test_unreachable_target_warns_and_returns_nothing():
     constant = Counterfactual(lambda x: np.tile([[0.9, 0.1]], (len(x), 1)), (0.0, 1.0))
     with pytest.warns(UserWarning, match="Found 0 of 2"):
-        assert constant.generate(np.full(3, 0.5), 1, n_counterfactuals=2, max_iterations=20) == []
+        result = constant.generate(np.full(3, 0.5), 1, n_counterfactuals=2, max_iterations=20)
+    assert len(result) == 0 and list(result) == [] and result.counterfactuals == []
 
 
 def test_counterfactual_errors(categorical_iris):
@@ -80,9 +84,10 @@ def test_counterfactual_errors(categorical_iris):
     (dict(eps=0.0), ValueError, "eps"),
     (dict(eps="1e-3"), TypeError, "eps"),
     (dict(eps=np.ones((2, 2))), ValueError, "eps"),
-    (dict(seed="0"), ValueError, "seed"),
-    (dict(seed=1.5), ValueError, "seed"),
-    (dict(seed=-1), ValueError, "seed"),
+    (dict(random_state="0"), ValueError, "random_state"),
+    (dict(random_state=1.5), ValueError, "random_state"),
+    (dict(seed=-1), ValueError, "random_state"),
+    (dict(seed=1, random_state=1), TypeError, "random_state"),
 ])
 def test_invalid_counterfactual_parameters(overrides, error, match):
     with pytest.raises(error, match=match):
@@ -111,15 +116,20 @@ def test_counterfactual_input_errors(categorical_iris):
 
 def test_same_seed_same_counterfactuals(categorical_iris):
     X, model = categorical_iris
-    runs = [Counterfactual(model.predict_proba, (X.min(0), X.max(0)), seed=seed).generate(
+    runs = [Counterfactual(model.predict_proba, (X.min(0), X.max(0)), random_state=seed).generate(
         X[0], "other", n_counterfactuals=2, max_iterations=100) for seed in (3, 3, 4)]
-    for first, second in zip(runs[0], runs[1]):
+    with pytest.warns(DeprecationWarning, match="seed"):
+        old_name = Counterfactual(model.predict_proba, (X.min(0), X.max(0)), seed=3).generate(
+            X[0], "other", n_counterfactuals=2, max_iterations=100)
+    for first, second, third in zip(runs[0], runs[1], old_name):
         np.testing.assert_array_equal(first, second)
+        np.testing.assert_array_equal(first, third)
     assert any(not np.array_equal(a, b) for a, b in zip(runs[0], runs[2]))
 
 
 @pytest.mark.parametrize("verbose, shown", [(True, True), (False, False)])
 def test_counterfactual_progress_bar(verbose, shown, categorical_iris, capsys):
     X, model = categorical_iris
-    Counterfactual(model.predict_proba, (X.min(0), X.max(0))).generate(X[0], "other", max_iterations=20, verbose=verbose)
+    explainer = Counterfactual(model.predict_proba, (X.min(0), X.max(0)))
+    explainer.generate(X[0], "other", max_iterations=20, verbose=verbose)
     assert ("Counterfactual iterations" in capsys.readouterr().err) == shown

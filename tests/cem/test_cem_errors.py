@@ -68,7 +68,8 @@ def test_autoencoder_with_another_output_shape(predict, mlp, iris):
     X, _ = iris
     ae = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     model = linear_probabilities if predict == "black box" else mlp
-    with pytest.raises(ValueError, match=r"ae_model: expected an autoencoder returning its input's shape \(4,\).*\(3,\)"):
+    message = r"ae_model: expected an autoencoder returning its input's shape \(4,\).*\(3,\)"
+    with pytest.raises(ValueError, match=message):
         make(model, gamma=1.0, ae_model=ae).explain(X[:2])
 
 
@@ -118,9 +119,10 @@ def test_missing_or_empty_fit_data(iris):
 @pytest.mark.parametrize("predict, match", [
     (lambda x: x[:, :3], "predict: expected class probabilities"),  # scores, not probabilities
     (lambda x: np.ones((len(x), 3)), "predict: expected class probabilities"),  # rows do not sum to 1
-    (lambda x: np.full(len(x), 0.5), r"predict: the model returned .* shape \(2,\).*expected class probabilities"),
-    (lambda x: np.full((len(x) + 1, 2), 0.5), r"predict: the model returned .* shape \(3, 2\) .* for 2 rows"),
-    (lambda x: np.full((len(x), 2), "0.5"), "predict: expected real class probabilities"),
+    (lambda x: np.full(len(x), 0.5), r"predict: the model returned 1 output per row; expected class probabilities"),
+    (lambda x: np.full((len(x) + 1, 2), 0.5),
+     r"predict: expected outputs .* got shape \(3, 2\) for a batch of 2 samples"),
+    (lambda x: np.full((len(x), 2), "0.5"), "predict: expected numeric outputs"),
 ])
 def test_predict_must_return_class_probabilities(predict, match, iris):
     X, _ = iris

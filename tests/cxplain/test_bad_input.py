@@ -41,7 +41,8 @@ def _linear(X):
     (MLPModelBuilder, {"early_stopping_patience": 0}, "early_stopping_patience: expected a positive integer"),
     (MLPModelBuilder, {"learning_rate": "fast"}, "learning_rate: expected a finite number > 0"),
     (MLPModelBuilder, {"learning_rate": 0}, "learning_rate: expected a finite number > 0"),
-    (MLPModelBuilder, {"validation_fraction": "0.1"}, "validation_fraction: expected a number strictly between 0 and 1"),
+    (MLPModelBuilder, {"validation_fraction": "0.1"},
+     "validation_fraction: expected a number strictly between 0 and 1"),
     (MLPModelBuilder, {"validation_fraction": 1}, "validation_fraction: expected a number strictly between 0 and 1"),
     (MLPModelBuilder, {"verbose": True}, "verbose: expected 0, 1 or 2"),
     (UNetModelBuilder, {"num_units": 0}, "num_units: expected a positive integer"),
@@ -104,7 +105,7 @@ def test_parameters_changed_after_construction_are_checked_by_fit():
 def test_a_numpy_generator_is_a_valid_random_state():
     X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     explainer = _explainer(_linear, random_state=np.random.default_rng(1)).fit(X, np.zeros(40, int))
-    assert explainer.explain(X[:2]).shape == (2, 3)
+    assert explainer.explain(X[:2]).attributions.shape == (2, 3)
 
 
 # -- labels ---------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_a_classifiers_own_labels_are_its_class_indices():
     explainer = _explainer(by_name)
     np.testing.assert_allclose(explainer._causal_targets(X, names, None), expected, rtol=1e-5, atol=1e-7)
     explainer.fit(X, names)
-    assert explainer.explain(X[:3]).shape == (3, 3)
+    assert explainer.explain(X[:3]).attributions.shape == (3, 3)
 
 
 # -- samples ----------------------------------------------------------------------------------
@@ -166,7 +167,8 @@ def test_bad_samples_are_refused_by_fit(X, error, message):
 def test_samples_must_fit_the_explained_model():
     X = np.random.default_rng(0).normal(size=(30, 6)).astype(np.float32)
     classifier = LogisticRegression().fit(X, X[:, 0] > 0)
-    with pytest.raises(ValueError, match=r"X: the explained model takes samples of shape \(6,\), got samples of shape \(5,\)"):
+    message = r"X: the explained model takes samples of shape \(6,\), got samples of shape \(5,\)"
+    with pytest.raises(ValueError, match=message):
         _explainer(classifier).fit(X[:, :5], np.zeros(30, int))
     dense = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
     with pytest.raises(ValueError, match=r"X: the explained model takes samples of shape \(6,\), .*\(2, 3\).*flatten"):
@@ -185,7 +187,8 @@ def test_other_dtypes_of_samples_and_models_work():
     X = np.random.default_rng(0).normal(size=(12, 4))
     for dtype in ("float16", "float64"):
         keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((4,), dtype=dtype), keras.layers.Dense(3, activation="softmax", dtype=dtype)])
+        model = keras.Sequential([keras.Input((4,), dtype=dtype),
+                                  keras.layers.Dense(3, activation="softmax", dtype=dtype)])
         predictions, masked = _explainer(model).masked_predictions(X)
         assert predictions.dtype == np.float32 and masked.shape == (12, 4, 3)
         reduced = X.copy()
@@ -225,15 +228,17 @@ def test_an_empty_batch_of_images_gives_empty_maps():
     rng = np.random.default_rng(0)
     X = rng.random((20, 6, 6, 1)).astype(np.float32)
     model = lambda batch: _linear(batch.reshape(len(batch), -1))  # noqa: E731
-    explainer = _explainer(model, builder=UNetModelBuilder(num_layers=1, num_units=2, num_epochs=1)).fit(X, np.zeros(20, int))
-    assert explainer.explain(np.zeros((0, 6, 6, 1))).shape == (0, 6, 6, 1)
+    builder = UNetModelBuilder(num_layers=1, num_units=2, num_epochs=1)
+    explainer = _explainer(model, builder=builder).fit(X, np.zeros(20, int))
+    assert explainer.explain(np.zeros((0, 6, 6, 1))).attributions.shape == (0, 6, 6, 1)
 
 
 # -- the explained model's outputs --------------------------------------------------------------
 
 @pytest.mark.parametrize("model, error, message", [
     (lambda X: _linear(X).mean(axis=0, keepdims=True), ValueError,
-     r"explained_model: expected outputs of shape \(n,\) or \(n, outputs\) with one row per sample, got shape \(1, 2\)"),
+     r"explained_model: expected outputs of shape \(n,\) or \(n, outputs\) with one row per sample, "
+     r"got shape \(1, 2\)"),
     (lambda X: np.ones((len(X), 2, 2)), ValueError, r"explained_model: expected outputs .* got shape \(20, 2, 2\)"),
     (lambda X: np.array(["yes"] * len(X)), TypeError, "explained_model: expected numeric outputs"),
 ])
@@ -244,7 +249,8 @@ def test_model_outputs_that_cannot_be_explained_are_blamed_on_the_model(model, e
 
 def test_a_keras_model_of_rank_3_output_is_blamed_on_the_model():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Reshape((3, 1)), keras.layers.Dense(2)])
-    with pytest.raises(ValueError, match=r"explained_model: expected outputs of shape \(n,\) or \(n, outputs\), .*rank 3"):
+    message = r"explained_model: expected outputs of shape \(n,\) or \(n, outputs\), .*rank 3"
+    with pytest.raises(ValueError, match=message):
         _explainer(model).fit(np.ones((20, 3), np.float32), np.zeros(20, int))
 
 

@@ -2,13 +2,12 @@
 import keras
 import numpy as np
 import pytest
+from cxplain_data import oracle_data
 from sklearn.linear_model import LogisticRegression
 
 from cxplain import CXPlain, MLPModelBuilder, WordDropMasking, ZeroMasking
 from cxplain.causal_objective import PerSampleLoss, causal_weights, label_matrix
 from cxplain.uncertainty import training_sets
-
-from cxplain_data import oracle_data
 
 
 def _explainer(model, masking=None, loss="categorical_crossentropy", **kwargs):
@@ -128,7 +127,7 @@ def test_masked_predictions_do_not_depend_on_the_chunk_size(monkeypatch):
     X = np.random.default_rng(4).normal(size=(5, 6, 5, 2)).astype(np.float32)
     model = _small_cnn()
     whole = _explainer(model, downsample_factors=(4, 2)).masked_predictions(X)
-    monkeypatch.setattr(cxplain.masked_predictions, "ROWS_PER_CALL", 6)  # one sample's 6 copies per call
+    monkeypatch.setattr(cxplain.masked_predictions, "default_batch_size", lambda row_bytes: 6)  # 6 copies per call
     chunked = _explainer(model, downsample_factors=(4, 2)).masked_predictions(X)
     for a, b in zip(chunked, whole):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

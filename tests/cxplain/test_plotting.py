@@ -3,11 +3,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-
 from matplotlib.colors import to_rgb  # noqa: E402
 
-from cxplain.plotting import (contrast_ratio, interval_offsets, plot_feature_attribution,  # noqa: E402
-                              plot_image_attribution, plot_text_attribution)
+from cxplain.plotting import (  # noqa: E402
+    contrast_ratio,
+    interval_offsets,
+    plot_feature_attribution,
+    plot_image_attribution,
+    plot_text_attribution,
+)
 
 
 def test_error_bars_are_offsets_from_the_attribution():

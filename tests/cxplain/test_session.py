@@ -13,9 +13,9 @@ import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
+from cxplain_data import oracle_data
 
 from cxplain import CXPlain, MLPModelBuilder, RNNModelBuilder, UNetModelBuilder, WordDropMasking, ZeroMasking
-from cxplain_data import oracle_data
 
 
 @pytest.fixture(params=["eager", pytest.param("session", marks=pytest.mark.session)])
@@ -61,7 +61,8 @@ def _write_explainer(directory, weights, sample_shape):
         for j, array in enumerate(weights):
             file.create_dataset(f"model_0/{j}", data=array)
     config = {"format": "cxplain", "version": 1,
-              "model_builder": {"class": "MLPModelBuilder", "params": {"num_layers": 1, "num_units": weights[0].shape[1]}},
+              "model_builder": {"class": "MLPModelBuilder",
+                                "params": {"num_layers": 1, "num_units": weights[0].shape[1]}},
               "masking_operation": {"class": "ZeroMasking"}, "loss": "categorical_crossentropy", "num_models": 1,
               "downsample_factors": [1], "flatten_for_explained_model": False, "random_state": 0,
               "sample_shape": list(sample_shape), "input_dtype": "float32", "validation_losses": [0.5],
@@ -77,8 +78,8 @@ def test_hand_built_weights_explain_as_numpy_computes(style, tmp_path):
     X = rng.normal(size=(9, 5)).astype(np.float32)
     with style():
         explainer = CXPlain.load(tmp_path / "hand")
-        attributions = explainer.explain(X)
-        empty = explainer.explain(np.zeros((0, 5), np.float32))
+        attributions = explainer.explain(X).attributions
+        empty = explainer.explain(np.zeros((0, 5), np.float32)).attributions
     np.testing.assert_allclose(attributions, _mlp_forward(weights, X), rtol=1e-5, atol=1e-7)
     assert empty.shape == (0, 5)
 
@@ -88,7 +89,7 @@ def test_fit_then_explain_uses_the_fitted_weights(style):
     with style():
         explainer = CXPlain(_linear_black_box, MLPModelBuilder(num_layers=1, num_units=4, num_epochs=2, batch_size=32),
                             ZeroMasking(), "categorical_crossentropy", random_state=0, progress=False).fit(X, y)
-        attributions = explainer.explain(X[:20])
+        attributions = explainer.explain(X[:20]).attributions
         weights = explainer.models_[0].get_weights()
         predictions, masked = explainer.masked_predictions(X[:20])
     np.testing.assert_allclose(attributions, _mlp_forward(weights, X[:20]), rtol=1e-5, atol=1e-7)
@@ -130,7 +131,7 @@ def test_text_with_an_embedding_and_word_drop(style):
         builder = RNNModelBuilder(with_embedding=True, vocabulary_size=12, num_units=4, num_epochs=1)
         explainer = CXPlain(model, builder, WordDropMasking(), "categorical_crossentropy", progress=False)
         predictions, masked = explainer.masked_predictions(tokens[:4])
-        attributions = explainer.fit(tokens, labels).explain(tokens[:4])
+        attributions = explainer.fit(tokens, labels).explain(tokens[:4]).attributions
     assert attributions.shape == (4, 8)
     np.testing.assert_allclose(attributions.sum(axis=1), 1, atol=1e-5)
     for j in range(8):  # removing token j shifts the rest left

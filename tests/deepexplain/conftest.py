@@ -1,5 +1,4 @@
 import pytest
-
 from networks import EagerStyle, GraphStyle
 
 

@@ -2,7 +2,6 @@
 (inference) and depthwise convolutions: functions of TensorFlow ops with fixed NumPy
 weights, so that the same weights run in session graphs and in eager code."""
 import numpy as np
-
 import tensorflow as tf
 
 

@@ -4,7 +4,6 @@ arrays, turned into constants of whichever graph the model is called in)."""
 import contextlib
 
 import numpy as np
-
 import tensorflow as tf
 
 from deepexplain import DeepExplain

@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conv_networks import eager_only, max_cnn, max_mlp, model_outputs
 from networks import EagerStyle, GraphStyle
 from test_maxpool_rule import assert_complete
@@ -16,7 +15,9 @@ ROWS = RNG.normal(size=(10, 6)).astype(np.float32)
 ROW_BACKGROUND = RNG.normal(size=(7, 6)).astype(np.float32)
 
 
-@pytest.mark.parametrize("network, xs, background", [(max_cnn, IMAGES, IMAGE_BACKGROUND), (max_mlp, ROWS, ROW_BACKGROUND)])
+@pytest.mark.parametrize(
+    "network, xs, background", [(max_cnn, IMAGES, IMAGE_BACKGROUND), (max_mlp, ROWS, ROW_BACKGROUND)]
+)
 def test_complete_against_background_mean(style, network, xs, background):
     model = network()
     ys = np.eye(3, dtype=np.float32)[np.arange(len(xs)) % 3]
@@ -92,13 +93,25 @@ def test_session_and_eager_agree():
     "params, error, message",
     [
         ({}, ValueError, "background: expected an array of reference rows"),
-        ({"background": np.zeros((3, 5))}, ValueError, r"background: expected at least one row of samples shaped \(6,\)"),
+        (
+            {"background": np.zeros((3, 5))},
+            ValueError,
+            r"background: expected at least one row of samples shaped \(6,\)",
+        ),
         ({"background": np.zeros((0, 6))}, ValueError, "background: expected at least one row"),
         ({"background": "rows"}, TypeError, "background: expected a real-valued numeric array"),
         ({"background": np.full((2, 6), np.nan)}, ValueError, "background: expected finite values"),
-        ({"background": ROW_BACKGROUND, "max_background": 0}, ValueError, "max_background: expected a positive integer"),
+        (
+            {"background": ROW_BACKGROUND, "max_background": 0},
+            ValueError,
+            "max_background: expected a positive integer",
+        ),
         ({"background": ROW_BACKGROUND, "seed": -1}, ValueError, "seed: expected None, a non-negative integer"),
-        ({"background": ROW_BACKGROUND, "batch_size": 6}, ValueError, "batch_size: deepshap puts the 7 pairs of at least one sample"),
+        (
+            {"background": ROW_BACKGROUND, "batch_size": 6},
+            ValueError,
+            "batch_size: deepshap puts the 7 pairs of at least one sample",
+        ),
         ({"background": ROW_BACKGROUND, "samples": 3}, TypeError, r"deepshap: unexpected parameters \['samples'\]"),
     ],
 )

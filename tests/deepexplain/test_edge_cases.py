@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from networks import quiet, random_mlp
 from sklearn.linear_model import LogisticRegression
 
 import deepexplain
 from deepexplain import DeepExplain
-from networks import quiet, random_mlp
 
 METHODS = ["saliency", "grad*input", "intgrad", "elrp", "deeplift", "occlusion", "shapley_sampling"]
 XS = np.random.default_rng(0).normal(size=(11, 6)).astype(np.float32)
@@ -37,7 +37,9 @@ def test_empty_batch_keeps_the_shape_of_every_input_and_of_sampling_dims(style):
     result = style.explain("grad*input", lambda ab: tf.concat(ab, axis=1), xs)
     assert [r.shape for r in result] == [(0, 2), (0, 3)]
     images = np.zeros((0, 4, 5, 3), np.float32)
-    grid = style.explain("shapley_sampling", lambda x: tf.reduce_sum(x, axis=[1, 2]), images, sampling_dims=[1, 2], progress=False)
+    grid = style.explain(
+        "shapley_sampling", lambda x: tf.reduce_sum(x, axis=[1, 2]), images, sampling_dims=[1, 2], progress=False
+    )
     assert grid.shape == (0, 4, 5)
 
 
@@ -58,7 +60,9 @@ def explain_with_placeholder(method, shape, batch_size=None, xs=XS, **params):
 def test_fixed_batch_placeholder_feeds_exactly_its_batch(method, fixed, batch_size):
     params = params_for(method)
     free = explain_with_placeholder(method, [None, 6], **params)
-    np.testing.assert_allclose(explain_with_placeholder(method, [fixed, 6], batch_size, **params), free, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        explain_with_placeholder(method, [fixed, 6], batch_size, **params), free, rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.session
@@ -69,7 +73,9 @@ def test_fixed_batch_placeholder_rejects_feeds_of_other_sizes():
         X = tf.compat.v1.placeholder(tf.float32, [4, 6])
         T = random_mlp(1)(X)
         explainer = de.get_explainer("saliency", T, X)
-        np.testing.assert_allclose(explainer.run(XS[:1], ys=YS[:1]), explain_with_placeholder("saliency", [None, 6], xs=XS[:1]), atol=1e-6)
+        np.testing.assert_allclose(
+            explainer.run(XS[:1], ys=YS[:1]), explain_with_placeholder("saliency", [None, 6], xs=XS[:1]), atol=1e-6
+        )
         with pytest.raises(ValueError):
             sess.run(T, {X: XS[:3]})
 
@@ -98,7 +104,13 @@ def test_unknown_rank_target_with_default_ys_sums_every_unit():
 
 def keras_mlp(dtype):
     rng = np.random.default_rng(3)
-    model = keras.Sequential([keras.Input((6,), dtype=dtype), keras.layers.Dense(5, activation="tanh", dtype=dtype), keras.layers.Dense(3, dtype=dtype)])
+    model = keras.Sequential(
+        [
+            keras.Input((6,), dtype=dtype),
+            keras.layers.Dense(5, activation="tanh", dtype=dtype),
+            keras.layers.Dense(3, dtype=dtype),
+        ]
+    )
     model.set_weights([rng.normal(0, 0.5, w.shape) for w in model.get_weights()])
     return model
 
@@ -122,7 +134,9 @@ def test_float64_graph_target_and_input(method):
         T = tf.cast(model(tf.cast(X, tf.float32)), tf.float64) * tf.constant(2.0, tf.float64)
         result = de.explain(method, T, X, XS, ys=YS, **params_for(method))
     assert result.dtype == np.float32
-    np.testing.assert_allclose(result, 2 * explain_with_placeholder(method, [None, 6], **params_for(method)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        result, 2 * explain_with_placeholder(method, [None, 6], **params_for(method)), rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("method", ["occlusion", "shapley_sampling"])
@@ -166,7 +180,9 @@ BOTH_STYLES = [pytest.param(True, marks=pytest.mark.session, id="graph"), pytest
 @pytest.mark.parametrize("method", ["occlusion", "shapley_sampling"])
 def test_perturbation_methods_explain_predict_proba(session_style, classifier, method):
     black_box = explain_in_context(session_style, method, classifier.predict_proba, **params_for(method))
-    same_model = explain_in_context(session_style, method, tensorflow_copy(classifier), logits=False, **params_for(method))
+    same_model = explain_in_context(
+        session_style, method, tensorflow_copy(classifier), logits=False, **params_for(method)
+    )
     np.testing.assert_allclose(black_box, same_model, rtol=1e-4, atol=1e-5)
 
 
@@ -180,7 +196,9 @@ def test_perturbation_methods_explain_numpy_functions():
 # ---- long runs show progress -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, params", [("intgrad", {"steps": 2000}), ("occlusion", {}), ("shapley_sampling", {"samples": 50})])
+@pytest.mark.parametrize(
+    "method, params", [("intgrad", {"steps": 2000}), ("occlusion", {}), ("shapley_sampling", {"samples": 50})]
+)
 def test_long_runs_show_progress_unless_switched_off(capsys, method, params):
     model = random_mlp(0)
     deepexplain.explain(method, model, XS[:2], batch_size=64, **params)

@@ -1,9 +1,9 @@
 """Expected gradients: equivalence with integrated gradients, seeds, batching, errors."""
 import numpy as np
 import pytest
-
 from conv_networks import eager_only, max_cnn, max_mlp
 from networks import EagerStyle, GraphStyle, simpler_model
+
 from deepexplain.methods import ExpectedGradients
 
 RNG = np.random.default_rng(5)
@@ -16,7 +16,11 @@ def test_on_one_row_at_the_grid_equals_intgrad(style, monkeypatch):
     grid = np.tile((np.arange(steps, dtype=np.float32) + 0.5) / steps, len(ROWS))  # intgrad's midpoint rule
     drawn = iter([grid])
     # All draws on the one background row, t on the midpoint grid of integrated gradients.
-    monkeypatch.setattr(ExpectedGradients, "draws", lambda self, rows, times, m: (np.zeros(self.samples, int), next(drawn)[:self.samples]))
+    monkeypatch.setattr(
+        ExpectedGradients,
+        "draws",
+        lambda self, rows, times, m: (np.zeros(self.samples, int), next(drawn)[:self.samples]),
+    )
     model = max_mlp()
     expected = style.explain("intgrad", model, ROWS, steps=steps, baseline=BACKGROUND[0])
     result = style.explain("expected_gradients", model, ROWS, background=BACKGROUND[:1], samples=steps)
@@ -29,7 +33,9 @@ def test_linear_model_is_exact_in_expectation(style):
     w = np.array([[1.0], [-2.0], [0.5], [3.0], [0.0], [-1.0]], np.float32)
     import tensorflow as tf
 
-    result = style.explain("expected_gradients", lambda x: tf.matmul(x, w), ROWS, background=BACKGROUND[:1], samples=7, seed=0)
+    result = style.explain(
+        "expected_gradients", lambda x: tf.matmul(x, w), ROWS, background=BACKGROUND[:1], samples=7, seed=0
+    )
     np.testing.assert_allclose(result, w[:, 0] * (ROWS - BACKGROUND[0]), rtol=1e-5, atol=1e-6)
 
 
@@ -81,8 +87,16 @@ def test_session_and_eager_agree():
         ({"background": np.zeros((2, 3))}, ValueError, "background: expected at least one row of samples"),
         ({"background": BACKGROUND, "samples": 0}, ValueError, "samples: expected a positive integer"),
         ({"background": BACKGROUND, "seed": "a"}, ValueError, "seed: expected None"),
-        ({"background": BACKGROUND, "local_smoothing": -1.0}, ValueError, "local_smoothing: expected a finite number >= 0"),
-        ({"background": BACKGROUND, "local_smoothing": np.inf}, ValueError, "local_smoothing: expected a finite number >= 0"),
+        (
+            {"background": BACKGROUND, "local_smoothing": -1.0},
+            ValueError,
+            "local_smoothing: expected a finite number >= 0",
+        ),
+        (
+            {"background": BACKGROUND, "local_smoothing": np.inf},
+            ValueError,
+            "local_smoothing: expected a finite number >= 0",
+        ),
     ],
 )
 def test_errors(params, error, message):

@@ -3,9 +3,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from networks import GraphStyle
 
 import deepexplain
-from networks import GraphStyle
 
 RNG = np.random.default_rng(8)
 XS = RNG.normal(size=(4, 8, 8, 2)).astype(np.float32)
@@ -110,10 +110,15 @@ def test_errors(params, xs, error, message):
         deepexplain.explain("gradcam", keras_model(), xs, **params)
 
 
-def test_needs_images_or_sequences():
-    dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    with pytest.raises(ValueError, match=r"xs: gradcam expected one input of images .* got shapes \[\(2, 4\)\]"):
-        deepexplain.explain("gradcam", dense, np.zeros((2, 4), np.float32))
+def test_needs_images_sequences_or_token_ids():
+    dense = keras.Sequential([keras.Input((2, 2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    with pytest.raises(
+        ValueError, match=r"xs: gradcam expected one input of images .* got shapes \[\(2, 2, 2, 2, 1\)\]"
+    ):
+        deepexplain.explain("gradcam", dense, np.zeros((2, 2, 2, 2, 1), np.float32))
+    tabular = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])  # rows of (batch, 4) are read as token ids
+    with pytest.raises(ValueError, match=r"layer: found no layer with a feature-map output"):
+        deepexplain.explain("gradcam", tabular, np.zeros((2, 4), np.float32))
 
 
 def test_needs_a_feature_map_layer():

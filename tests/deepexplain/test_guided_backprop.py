@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conv_networks import eager_only, max_cnn
 from networks import EagerStyle, GraphStyle
 

@@ -1,7 +1,6 @@
 """The DeepLIFT rule for max-pooling and Max/Min: completeness on networks with them."""
 import numpy as np
 import pytest
-
 from conv_networks import max_cnn, max_mlp, model_outputs
 
 
@@ -121,7 +120,9 @@ def test_tied_winners_share_evenly(style, pool):
         def model(x):
             return tf.reduce_max(x, axis=1, keepdims=True)
 
-    result = style.explain("deeplift", model, np.array([[1.0, 0.0]], np.float32), baseline=np.array([2.0, 2.0], np.float32))
+    result = style.explain(
+        "deeplift", model, np.array([[1.0, 0.0]], np.float32), baseline=np.array([2.0, 2.0], np.float32)
+    )
     np.testing.assert_allclose(result, [[-0.5, -0.5]], atol=1e-6)
 
 

@@ -1,7 +1,6 @@
 """Exact values on tiny hand-built networks, in both execution styles."""
 import numpy as np
 import pytest
-
 from networks import min_model, quiet, simple_model, simpler_model, two_input_model
 
 XS = np.array([[-10.0, -5.0], [3.0, 1.0]], np.float32)
@@ -61,7 +60,9 @@ def test_occlusion_window_spreads_change_evenly(style):
 @pytest.mark.parametrize("x, expected", [([2.0, -2.0], [0.0, -2.0]), ([4.0, 2.0], [1.0, 1.0])])
 def test_shapley_sampling_of_min(style, x, expected):
     # Exact Shapley values with a zero baseline; the sampling error of 2000 orderings is about 0.02.
-    result = style.explain("shapley_sampling", min_model, np.array([x], np.float32), samples=2000, seed=1, progress=False)
+    result = style.explain(
+        "shapley_sampling", min_model, np.array([x], np.float32), samples=2000, seed=1, progress=False
+    )
     np.testing.assert_allclose(result[0], expected, atol=0.1)
 
 

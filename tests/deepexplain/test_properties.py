@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from networks import ACTIVATIONS, EagerStyle, GraphStyle, evaluate, quiet, random_cnn, random_mlp
 
 METHODS = ["saliency", "grad*input", "intgrad", "elrp", "deeplift", "occlusion", "shapley_sampling"]
@@ -115,4 +114,6 @@ def test_plain_gradients_of_every_nonlinearity_match_tensorflow(act):
         tape.watch(x)
         y = ACTIVATIONS[act](x)
     expected = np.abs(tape.gradient(y, x).numpy())
-    np.testing.assert_allclose(EagerStyle().explain("saliency", ACTIVATIONS[act], x.numpy()), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        EagerStyle().explain("saliency", ACTIVATIONS[act], x.numpy()), expected, rtol=1e-5, atol=1e-6
+    )

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conv_networks import eager_only, max_cnn, max_mlp
 from networks import EagerStyle, GraphStyle
 
@@ -18,7 +17,9 @@ def linear(x):
 def test_zero_noise_equals_saliency(style):
     model = max_mlp()
     saliency = style.explain("saliency", model, ROWS)
-    np.testing.assert_allclose(style.explain("smoothgrad", model, ROWS, noise_level=0.0, samples=3), saliency, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        style.explain("smoothgrad", model, ROWS, noise_level=0.0, samples=3), saliency, rtol=1e-5, atol=1e-7
+    )
     squared = style.explain("smoothgrad", model, ROWS, noise_level=0.0, samples=3, squared=True)
     np.testing.assert_allclose(squared, saliency**2, rtol=1e-4, atol=1e-7)
     variance = style.explain("smoothgrad", model, ROWS, noise_level=0.0, samples=3, variance=True)
@@ -71,7 +72,9 @@ def test_a_sample_does_not_depend_on_the_others(style):
     # map from the batch.
     model = max_mlp()
     together = style.explain("smoothgrad", model, ROWS, samples=25, seed=4, squared=True)
-    alone = np.concatenate([style.explain("smoothgrad", model, ROWS[i:i + 1], samples=25, seed=4, squared=True) for i in (0, 3, 5)])
+    alone = np.concatenate(
+        [style.explain("smoothgrad", model, ROWS[i:i + 1], samples=25, seed=4, squared=True) for i in (0, 3, 5)]
+    )
     np.testing.assert_allclose(alone, together[[0, 3, 5]], rtol=1e-5, atol=1e-7)
 
 

@@ -16,7 +16,13 @@ from deepexplain.tensorflow import DeepExplain
 pytestmark = pytest.mark.session
 
 X_SIMPLER = np.array([[-10.0, -5.0], [3.0, 1.0]], np.float32)
-ACTIVATIONS = {"Relu": tf.nn.relu, "Sigmoid": tf.nn.sigmoid, "Tanh": tf.nn.tanh, "Softplus": tf.nn.softplus, "Elu": tf.nn.elu}
+ACTIVATIONS = {
+    "Relu": tf.nn.relu,
+    "Sigmoid": tf.nn.sigmoid,
+    "Tanh": tf.nn.tanh,
+    "Softplus": tf.nn.softplus,
+    "Elu": tf.nn.elu,
+}
 GRADIENT_METHODS = ["saliency", "grad*input", "intgrad", "elrp", "deeplift"]
 MASKABLE = ["intgrad", "elrp", "deeplift", "occlusion", "shapley_sampling"]
 
@@ -165,7 +171,9 @@ class TestSaliency:
     def test_two_inputs(self, session):
         with DeepExplain(session=session) as de:
             a, b = two_inputs()
-            result = de.explain("saliency", concat_model(a, b), [a, b], [np.array([[-1.0, -1.0]]), np.array([[3.0, 1.0]])])
+            result = de.explain(
+                "saliency", concat_model(a, b), [a, b], [np.array([[-1.0, -1.0]]), np.array([[3.0, 1.0]])]
+            )
         np.testing.assert_allclose(result[0], [[0, 0]], atol=1e-7)
         np.testing.assert_allclose(result[1], [[2, 2]], atol=1e-7)
 
@@ -191,7 +199,9 @@ class TestIntegratedGradients:
     def test_baseline(self, session, x, expected):
         with DeepExplain(session=session) as de:
             X = tf.placeholder(tf.float32, [None, 2])
-            result = de.explain("intgrad", simpler_model(X), X, np.array([x]), baseline=np.array([1.0, 0.0]), progress=False)
+            result = de.explain(
+                "intgrad", simpler_model(X), X, np.array([x]), baseline=np.array([1.0, 0.0]), progress=False
+            )
         np.testing.assert_allclose(result[0], expected, atol=1e-6)
 
 
@@ -244,7 +254,9 @@ class TestShapleySampling:
         with DeepExplain(session=session) as de:
             X = tf.placeholder(tf.float32, [None, 2, 2])
             xs = np.array([[[-1.0, 4.0], [-2.0, 1.0]]], np.float32)
-            result = de.explain("shapley_sampling", min_model_2d(X), X, xs, samples=300, sampling_dims=[1], seed=0, progress=False)
+            result = de.explain(
+                "shapley_sampling", min_model_2d(X), X, xs, samples=300, sampling_dims=[1], seed=0, progress=False
+            )
         assert result.shape == (1, 2)
         np.testing.assert_array_almost_equal(result, [[-0.5, -1.5]], 1)
 
@@ -253,7 +265,9 @@ class TestShapleySampling:
 def test_two_inputs_every_gradient_method(session, method):
     with DeepExplain(session=session) as de:
         a, b = two_inputs()
-        result = de.explain(method, concat_model(a, b), [a, b], [np.array([[-1.0, -1.0]]), np.array([[3.0, 1.0]])], **quiet(method))
+        result = de.explain(
+            method, concat_model(a, b), [a, b], [np.array([[-1.0, -1.0]]), np.array([[3.0, 1.0]])], **quiet(method)
+        )
     np.testing.assert_allclose(result[0], [[0, 0]], atol=1e-3)
     np.testing.assert_allclose(result[1], [[6, 2]], atol=1e-3)
 
@@ -286,7 +300,8 @@ def test_ys_is_additive(session, method):
 
 
 @pytest.mark.parametrize(
-    "method, inputs", [(m, 1) for m in GRADIENT_METHODS + MASKABLE[-2:]] + [(m, 2) for m in GRADIENT_METHODS + ["shapley_sampling"]]
+    "method, inputs",
+    [(m, 1) for m in GRADIENT_METHODS + MASKABLE[-2:]] + [(m, 2) for m in GRADIENT_METHODS + ["shapley_sampling"]],
 )
 def test_batched_equals_unbatched(session, method, inputs):
     rng = np.random.default_rng(2)

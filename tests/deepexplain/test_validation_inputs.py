@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from networks import quiet, random_mlp
 from sklearn.linear_model import LogisticRegression
 
 import deepexplain
 from deepexplain import DeepExplain
-from networks import quiet, random_mlp
 
 METHODS = ["saliency", "grad*input", "intgrad", "elrp", "deeplift", "occlusion", "shapley_sampling"]
 GRADIENT_METHODS = METHODS[:5]
@@ -16,7 +16,9 @@ XS = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
 
 
 def keras_mlp():
-    return keras.Sequential([keras.Input((6,), name="features"), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(3)])
+    return keras.Sequential(
+        [keras.Input((6,), name="features"), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(3)]
+    )
 
 
 def two_input_keras():
@@ -37,19 +39,27 @@ def session_de():
 
 
 def test_one_sample_without_batch_dimension_keras():
-    with pytest.raises(ValueError, match=r"xs: expected shape \('batch', 6\) \(input 'features' of the model\), got \(6,\) \(one sample without its batch dimension\? pass xs\[None\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"xs: expected shape \('batch', 6\) \(input 'features' of the model\), got \(6,\) "
+        r"\(one sample without its batch dimension\? pass xs\[None\]\)",
+    ):
         deepexplain.explain("saliency", keras_mlp(), XS[0])
 
 
 @pytest.mark.session
 def test_one_sample_without_batch_dimension_session(session_de):
     de, T, X = session_de
-    with pytest.raises(ValueError, match=r"xs: expected shape \('batch', 6\) \(input 'pixels:0' of X\), got \(6,\) \(one sample"):
+    with pytest.raises(
+        ValueError, match=r"xs: expected shape \('batch', 6\) \(input 'pixels:0' of X\), got \(6,\) \(one sample"
+    ):
         de.explain("saliency", T, X, XS[0])
 
 
 def test_wrong_feature_count_keras():
-    with pytest.raises(ValueError, match=r"xs: expected shape \('batch', 6\) \(input 'features' of the model\), got \(5, 4\)$"):
+    with pytest.raises(
+        ValueError, match=r"xs: expected shape \('batch', 6\) \(input 'features' of the model\), got \(5, 4\)$"
+    ):
         deepexplain.explain("deeplift", keras_mlp(), XS[:, :4])
 
 
@@ -61,22 +71,33 @@ def test_wrong_feature_count_session(session_de):
 
 
 def test_python_list_of_rows_keras():
-    with pytest.raises(ValueError, match=r"xs: expected 1 input array\(s\) for the model .*got 5; a list is read as one array per input: pass np.asarray\(rows\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"xs: expected 1 input array\(s\) for the model .*got 5; "
+        r"a list is read as one array per input: pass np.asarray\(rows\)",
+    ):
         deepexplain.explain("saliency", keras_mlp(), XS.tolist())
 
 
 @pytest.mark.session
 def test_python_list_of_rows_session(session_de):
     de, T, X = session_de
-    with pytest.raises(ValueError, match=r"xs: expected 1 input array\(s\) for X .*got 5; a list is read as one array per input"):
+    with pytest.raises(
+        ValueError, match=r"xs: expected 1 input array\(s\) for X .*got 5; a list is read as one array per input"
+    ):
         de.explain("saliency", T, X, XS.tolist())
 
 
 def test_wrong_number_of_arrays_for_a_multi_input_model():
     model = two_input_keras()
-    with pytest.raises(ValueError, match=r"xs: expected 2 input array\(s\) for the model \(shapes \[\('batch', 2\), \('batch', 3\)\]\), got 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"xs: expected 2 input array\(s\) for the model \(shapes \[\('batch', 2\), \('batch', 3\)\]\), got 1",
+    ):
         deepexplain.explain("saliency", model, XS[:, :2])
-    with pytest.raises(ValueError, match=r"xs\[1\]: expected shape \('batch', 3\) \(input 'right' of the model\), got \(5, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"xs\[1\]: expected shape \('batch', 3\) \(input 'right' of the model\), got \(5, 4\)"
+    ):
         deepexplain.explain("saliency", model, [XS[:, :2], XS[:, :4]])
 
 
@@ -143,7 +164,10 @@ def test_logits_must_be_a_bool(logits):
 
 def test_integer_outputs_have_no_gradient():
     counts = lambda x: tf.cast(x > 0, tf.int32)  # noqa: E731
-    with pytest.raises(TypeError, match=r"T \(the model\): expected a floating-point output to differentiate, got dtype int32 .*occlusion"):
+    with pytest.raises(
+        TypeError,
+        match=r"T \(the model\): expected a floating-point output to differentiate, got dtype int32 .*occlusion",
+    ):
         deepexplain.explain("grad*input", counts, XS)
 
 
@@ -197,36 +221,48 @@ def re_escape(text):
 
 
 @pytest.mark.session
-@pytest.mark.parametrize("reduce", [tf.reduce_sum, lambda t: tf.reduce_mean(t, axis=0, keepdims=True)], ids=["scalar", "batch-mean"])
+@pytest.mark.parametrize(
+    "reduce", [tf.reduce_sum, lambda t: tf.reduce_mean(t, axis=0, keepdims=True)], ids=["scalar", "batch-mean"]
+)
 def test_session_target_reduced_over_the_batch(session_de, reduce):
     de, T, X = session_de
-    with pytest.raises(ValueError, match=r"T: expected an output whose first dimension is the batch .* got shape \((1, 3)?\).*ys"):
+    with pytest.raises(
+        ValueError, match=r"T: expected an output whose first dimension is the batch .* got shape \((1, 3)?\).*ys"
+    ):
         de.explain("saliency", reduce(T), X, XS)
 
 
 @pytest.mark.session
 def test_session_target_with_rows_detected_only_at_run_time(session_de):
     de, T, X = session_de
-    with pytest.raises(ValueError, match=r"T: expected an output whose first dimension is the batch .* for a batch of 5 rows"):
+    with pytest.raises(
+        ValueError, match=r"T: expected an output whose first dimension is the batch .* for a batch of 5 rows"
+    ):
         de.explain("grad*input", tf.reshape(T, [-1]), X, XS)
 
 
 @pytest.mark.parametrize("method", ["saliency", "occlusion"])
 def test_model_reducing_the_batch_is_named_as_the_models_fault(method):
     for model in [lambda x: tf.reduce_sum(random_mlp(0)(x)), lambda x: tf.reshape(random_mlp(0)(x), [-1])]:
-        with pytest.raises(ValueError, match=r"^T \(the model\): expected an output whose first dimension is the batch"):
+        with pytest.raises(
+            ValueError, match=r"^T \(the model\): expected an output whose first dimension is the batch"
+        ):
             deepexplain.explain(method, model, XS, **quiet(method))
 
 
 def test_black_box_with_wrong_rows_is_named():
-    with pytest.raises(ValueError, match=r"^T \(the model\): expected an output whose first dimension is the batch .* got a scalar"):
+    with pytest.raises(
+        ValueError, match=r"^T \(the model\): expected an output whose first dimension is the batch .* got a scalar"
+    ):
         deepexplain.explain("occlusion", lambda x: float(np.sum(x)), XS, progress=False)
 
 
 def test_keras_tensor_as_t_says_to_pass_the_model():
     inputs = keras.Input((6,))
     outputs = keras.layers.Dense(2)(inputs)
-    with pytest.raises(TypeError, match=r"T: got a Keras symbolic tensor \(KerasTensor\).*pass the Keras model itself as T"):
+    with pytest.raises(
+        TypeError, match=r"T: got a Keras symbolic tensor \(KerasTensor\).*pass the Keras model itself as T"
+    ):
         deepexplain.explain("saliency", outputs, XS)
 
 
@@ -260,5 +296,8 @@ def test_symbolic_tensor_as_xs(session_de):
 
 
 def test_estimator_instead_of_its_predict_proba(classifier):
-    with pytest.raises(TypeError, match=r"T: expected a tf.Tensor or a Keras model / callable, got LogisticRegression.*pass clf.predict_proba"):
+    with pytest.raises(
+        TypeError,
+        match=r"T: expected a tf.Tensor or a Keras model / callable, got LogisticRegression.*pass clf.predict_proba",
+    ):
         deepexplain.explain("occlusion", classifier, XS, progress=False)

@@ -5,11 +5,11 @@ import math
 import matplotlib
 import numpy as np
 import pytest
+from model_kinds import make_model, numpy_mlp
 
 from deepexplain.explainable import KernelShap, summarize
 from deepexplain.explainable.background import Background
 from deepexplain.explainable.coalitions import kernel_coalitions, size_masses
-from model_kinds import make_model, numpy_mlp
 
 RNG = np.random.default_rng(1)
 
@@ -223,3 +223,36 @@ def test_errors_name_the_parameter():
         summarize(data, 0)
     with pytest.raises(ValueError, match="data: expected one non-negative weight"):
         KernelShap(nonlinear, Background(data, np.ones(4)))
+
+
+def test_float64_model_on_threshold_values_gets_exact_shapley_values():
+    """Samples sit on the model's float64 thresholds: rounding them to float32 would flip the steps."""
+    thresholds = np.array([0.1, 1 / 3, 2.2])
+
+    def steps(x):
+        x = np.asarray(x)
+        assert x.dtype == np.float64
+        low = (x[:, :3] <= thresholds).astype(np.float64)
+        return (low @ np.array([1.0, 2.0, 4.0]) + low[:, 0] * low[:, 1] * x[:, 3])[:, None]
+
+    data = np.array([[0.0, 0.0, 3.0, 1.0], [1.0, 1.0, 0.0, -1.0], [0.2, 0.3, 2.3, 0.5]])
+    samples = np.array([[0.1, 1 / 3, 2.2, 2.0], [0.1, 0.5, 2.2, -1.0]])
+    result = KernelShap(steps, data).explain(samples, n_samples=14, progress=False)
+    for x, values in zip(samples, result["values"]):
+        np.testing.assert_allclose(values, exact_shapley(steps, x, data, np.full(3, 1 / 3))[:, 0], atol=1e-12)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], steps(samples)[:, 0], atol=1e-12)
+
+
+def test_dataframe_columns_are_matched_by_name():
+    pandas = pytest.importorskip("pandas")
+    data = pandas.DataFrame(RNG.normal(size=(6, 4)), columns=["a", "b", "c", "d"])
+    samples = pandas.DataFrame(RNG.normal(size=(3, 4)), columns=["a", "b", "c", "d"])
+    explainer = KernelShap(nonlinear, data)
+    assert explainer.feature_names == ["a", "b", "c", "d"]
+    result = explainer.explain(samples, n_samples=14, progress=False)
+    reordered = explainer.explain(samples[["c", "a", "d", "b"]], n_samples=14, progress=False)
+    np.testing.assert_array_equal(reordered["values"], result["values"])
+    with pytest.raises(ValueError, match=r"samples: expected the columns of data.*missing columns \['c'\]"):
+        explainer.explain(samples[["a", "b", "d"]], n_samples=14, progress=False)
+    with pytest.raises(ValueError, match=r"unexpected columns \['e'\]"):
+        explainer.explain(samples.assign(e=1.0), n_samples=14, progress=False)

@@ -1,4 +1,6 @@
 """LimeTabular: recovers linear models, samples as lime, repeats with a seed, checks its input."""
+import warnings
+
 import matplotlib
 import numpy as np
 import pytest
@@ -126,8 +128,8 @@ def test_names_rules_and_plot():
     (dict(categorical_features="a"), "categorical_features"),
     (dict(categorical_features=[7]), "categorical_features"),
     (dict(feature_names=["a"]), "feature_names"),
-    (dict(data=np.zeros(5)), "X_train"),
-    (dict(data=[["a", "b"]]), "X_train"),
+    (dict(data=np.zeros(5)), "data"),
+    (dict(data=[["a", "b"]]), "data"),
 ])
 def test_bad_constructor_arguments_are_named(arguments, message):
     arguments.setdefault("data", X_TRAIN)
@@ -149,9 +151,24 @@ def test_bad_explain_arguments_are_named(arguments, message):
         explainer.explain(**arguments)
 
 
-def test_explaining_before_fitting_says_so():
-    with pytest.raises(ValueError, match="fit"):
-        LimeTabular(linear_model("sklearn", WEIGHTS)).explain(X_TRAIN[0])
+def test_without_training_data_it_samples_around_the_sample_and_says_so_once():
+    # z_j = x_j + |x_j|·n_j for continuous j (weight w_j·|x_j|), a categorical j kept or set to 0 (weight w_j·x_j)
+    explainer = LimeTabular(linear_model("sklearn", WEIGHTS, 0.5), feature_names=["a", "b", "c", "d"],
+                            categorical_features=[2], kernel_width=0.75, progress=False)
+    sample = np.array([1.0, -2.0, 3.0, 0.5])
+    with pytest.warns(UserWarning, match="data=X_train"):
+        explanation = explainer.explain(sample=sample, num_features=4, num_samples=5000, random_state=0)
+    expected = WEIGHTS * np.array([1.0, 2.0, 3.0, 0.5])
+    order = np.argsort(-np.abs(expected))
+    np.testing.assert_array_equal(explanation.feature_indices, order)
+    np.testing.assert_allclose(explanation.feature_weights, expected[order], rtol=2e-2)
+    assert explanation.feature_names == ["c", "a", "b", "d"]
+    assert explanation.meta["params"]["sampling"] == "around the sample"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explainer.explain(sample, num_samples=50, random_state=0)  # the warning comes once per explainer
+    with pytest.raises(ValueError, match="sample: expected 4 features"):
+        explainer.explain(np.zeros(3))
 
 
 @pytest.mark.session

@@ -4,10 +4,10 @@ import matplotlib
 import numpy as np
 import pytest
 import tensorflow as tf
+from neural_models import cnn, images
 
 import deepexplain
 from deepexplain.explainable import ActivationVisualization
-from neural_models import cnn, images
 
 IMAGES = images(4, 31)
 
@@ -86,12 +86,28 @@ def test_session_style_with_tf_keras():
     "call, error, message",
     [
         (lambda v: v.get_activations(IMAGES[0], "conv1"), TypeError, "layer_names: expected a non-empty list"),
-        (lambda v: v.get_activations(IMAGES[0], ["conv7"]), ValueError, r"layer_names: expected the name of a layer of the model, one of \['conv1'"),
-        (lambda v: v.get_activations(IMAGES[0, 0], ["conv1"]), ValueError, "input: expected one sample of rank 3 or a batch of rank 4"),
-        (lambda v: v.grad_cam(IMAGES[0], target_class=3), ValueError, r"target_class: expected class indices in \[0, 3\)"),
+        (
+            lambda v: v.get_activations(IMAGES[0], ["conv7"]),
+            ValueError,
+            r"layer_names: expected the name of a layer of the model, one of \['conv1'",
+        ),
+        (
+            lambda v: v.get_activations(IMAGES[0, 0], ["conv1"]),
+            ValueError,
+            "input: expected one sample of rank 3 or a batch of rank 4",
+        ),
+        (
+            lambda v: v.grad_cam(IMAGES[0], target_class=3),
+            ValueError,
+            r"target_class: expected class indices in \[0, 3\)",
+        ),
         (lambda v: v.grad_cam(IMAGES[0], target_layer="out"), ValueError, "layer: expected a feature map"),
         (lambda v: v.plot_grad_cam(IMAGES[0], np.zeros((2, 8, 8))), ValueError, "cam: expected one map"),
-        (lambda v: v.plot_activation(np.zeros((1, 2, 3, 4))), ValueError, "activation: expected one sample's activation"),
+        (
+            lambda v: v.plot_activation(np.zeros((1, 2, 3, 4))),
+            ValueError,
+            "activation: expected one sample's activation",
+        ),
     ],
 )
 def test_errors(model, call, error, message):

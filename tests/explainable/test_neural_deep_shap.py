@@ -3,9 +3,9 @@ import matplotlib
 import numpy as np
 import pytest
 import tensorflow as tf
+from neural_models import cnn, images, mlp, mlp_logits, rows
 
 from deepexplain.explainable import DeepShap
-from neural_models import cnn, images, mlp, mlp_logits, rows
 
 BACKGROUND, X = rows(12, 1), rows(6, 2)
 

@@ -3,9 +3,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from neural_models import B1, W1, W2, mlp, mlp_logits, rows
 
 from deepexplain.explainable import FeatureImportance
-from neural_models import B1, W1, W2, mlp, mlp_logits, rows
 
 X_TRAIN, X_TEST = rows(30, 11), rows(8, 12)
 
@@ -68,12 +68,24 @@ def test_session_style_with_tf_keras():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda f: f.compute_gradient_importance(X_TEST, np.full(8, 3)), ValueError, r"y: expected class indices in \[0, 3\)"),
-        (lambda f: f.compute_gradient_importance(X_TEST, np.zeros(5, int)), ValueError, r"y: expected a class index, one per sample \(8\)"),
+        (
+            lambda f: f.compute_gradient_importance(X_TEST, np.full(8, 3)),
+            ValueError,
+            r"y: expected class indices in \[0, 3\)",
+        ),
+        (
+            lambda f: f.compute_gradient_importance(X_TEST, np.zeros(5, int)),
+            ValueError,
+            r"y: expected a class index, one per sample \(8\)",
+        ),
         (lambda f: f.compute_gradient_importance(X_TEST, np.zeros(8)), ValueError, "y: expected a class index"),
         (lambda f: f.compute_gradient_importance(X_TEST[0]), ValueError, "X: expected a batch of samples"),
         (lambda f: f.compute_integrated_gradients(X_TEST, steps=0), ValueError, "steps: expected a positive integer"),
-        (lambda f: f.compute_integrated_gradients(X_TEST, baseline=np.zeros(4)), ValueError, "baseline: expected the shape of one sample"),
+        (
+            lambda f: f.compute_integrated_gradients(X_TEST, baseline=np.zeros(4)),
+            ValueError,
+            "baseline: expected the shape of one sample",
+        ),
     ],
 )
 def test_errors(linear, call, error, message):

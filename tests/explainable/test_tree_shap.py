@@ -5,8 +5,14 @@ import math
 import matplotlib
 import numpy as np
 import pytest
-from sklearn.ensemble import (ExtraTreesClassifier, GradientBoostingClassifier, GradientBoostingRegressor,
-                              HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -37,6 +43,8 @@ def shapley(game, n_features):
 
 
 def raw_output(model):
+    if not hasattr(model, "predict"):   # a function of the rows already
+        return model
     if hasattr(model, "decision_function"):
         return lambda rows: np.asarray(model.decision_function(rows), np.float64).reshape(len(rows), -1)
     if hasattr(model, "predict_proba"):
@@ -45,13 +53,13 @@ def raw_output(model):
 
 
 def interventional_game(model, x, background):
-    f = raw_output(model)
-
-    def game(S):
-        rows = background.copy()
-        rows[:, list(S)] = x[list(S)]
-        return f(rows).mean(axis=0)
-    return game
+    """v(S) = mean raw output over the background with x's features S: every S in one model call."""
+    n = len(x)
+    coalitions = [S for size in range(n + 1) for S in itertools.combinations(range(n), size)]
+    masks = np.array([[j in S for j in range(n)] for S in coalitions])
+    rows = np.where(masks[:, None, :], x, background[None]).reshape(-1, n)
+    means = raw_output(model)(rows).reshape(len(coalitions), len(background), -1).mean(axis=1)
+    return dict(zip(coalitions, means)).__getitem__
 
 
 def tree_expectation(tree, node_values, x, S, node=0):
@@ -101,9 +109,12 @@ MODELS = {
     "forest_regressor": lambda: RandomForestRegressor(n_estimators=6, max_depth=4, random_state=0).fit(X, REGRESSION),
     "forest_classifier": lambda: RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, LABELS),
     "extra_trees": lambda: ExtraTreesClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, LABELS > 0),
-    "boosting_binary": lambda: GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0).fit(X, LABELS > 0),
-    "boosting_multiclass": lambda: GradientBoostingClassifier(n_estimators=4, max_depth=2, random_state=0).fit(X, LABELS),
-    "boosting_regressor": lambda: GradientBoostingRegressor(n_estimators=8, max_depth=3, random_state=0).fit(X, REGRESSION),
+    "boosting_binary": lambda: GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0)
+    .fit(X, LABELS > 0),
+    "boosting_multiclass": lambda: GradientBoostingClassifier(n_estimators=4, max_depth=2, random_state=0)
+    .fit(X, LABELS),
+    "boosting_regressor": lambda: GradientBoostingRegressor(n_estimators=8, max_depth=3, random_state=0)
+    .fit(X, REGRESSION),
 }
 
 
@@ -155,17 +166,38 @@ def test_interventional_is_exact_on_a_deep_forest_with_repeated_features():
         np.testing.assert_allclose(phi, shapley(interventional_game(forest, x, background), 7), atol=1e-12)
 
 
-@pytest.mark.parametrize("mode", ["interventional", "tree_path_dependent"])
-def test_trees_too_deep_for_the_tables_go_to_shaps_code(mode):
+def test_trees_too_deep_for_the_tables():
+    """Path-dependent: walked down and up (equal to shap's values); interventional: shap's code."""
+    import shap
+
     from deepexplain.explainable.leaf_tables import MAX_SLOTS
 
     data = RNG.normal(size=(400, 20)).astype(np.float32)
     target = np.sin(data @ RNG.normal(size=20)) + data[:, 0] * data[:, 1]
     deep = DecisionTreeRegressor(random_state=0).fit(data, target)
-    explainer = TreeShap(deep, data=data[::40], feature_perturbation=mode)
-    assert explainer.paths.slot_feature.shape[1] > MAX_SLOTS and type(explainer._shap).__name__ == "_ShapTreeExplainer"
+    explainer = TreeShap(deep, feature_perturbation="tree_path_dependent")
+    assert explainer.paths.slot_feature.shape[1] > MAX_SLOTS and not explainer._shap.fits
+    result = explainer.explain(data[:20])
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], deep.predict(data[:20]), atol=1e-9)
+    reference = shap.TreeExplainer(deep, feature_perturbation="tree_path_dependent").shap_values(data[:20])
+    np.testing.assert_allclose(result["values"], reference, atol=1e-9)
+    explainer = TreeShap(deep, data=data[::40])
+    assert type(explainer._shap).__name__ == "_ShapTreeExplainer"
     result = explainer.explain(data[:20])
     np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], deep.predict(data[:20]), atol=1e-6)
+
+
+def test_walking_the_trees_equals_the_tables():
+    """The path-dependent traversal (deep trees) against the tables on every test model, with missing values."""
+    from deepexplain.explainable.path_dependent_traversal import PathDependentTraversal
+    from deepexplain.explainable.path_dependent_tree_shap import PathDependentShap
+
+    for name in sorted(MODELS):
+        explainer = TreeShap(MODELS[name](), feature_perturbation="tree_path_dependent")
+        tables, walk = PathDependentShap(explainer.paths, M), PathDependentTraversal(explainer.paths, M)
+        np.testing.assert_allclose(walk(X[:30]), tables(X[:300])[:30], atol=1e-12)
+        assert tables.tables is not None and tables.walk is None
+        np.testing.assert_allclose(walk.expected_value, tables.expected_value, atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["interventional", "tree_path_dependent"])
@@ -177,7 +209,8 @@ def test_efficiency_on_every_row_of_a_forest(mode):
     forest = RandomForestClassifier(n_estimators=20, max_depth=6, random_state=0).fit(data, labels)
     result = TreeShap(forest, data=data[::10], feature_perturbation=mode).explain(data)
     assert result["values"].shape == (len(data), 30, 2)
-    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], forest.predict_proba(data), atol=1e-12)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], forest.predict_proba(data),
+                               atol=1e-12)
 
 
 def test_plot_returns_a_figure():
@@ -191,7 +224,7 @@ def test_plot_returns_a_figure():
 
 def test_errors_name_the_parameter():
     tree = MODELS["tree_regressor"]()
-    with pytest.raises(TypeError, match="model: expected a fitted scikit-learn tree model"):
+    with pytest.raises(TypeError, match="model: expected a fitted tree model"):
         TreeShap(LinearRegression().fit(X, REGRESSION), data=BACKGROUND)
     with pytest.raises(ValueError, match="model: expected a fitted model"):
         TreeShap(DecisionTreeRegressor(), data=BACKGROUND)
@@ -203,3 +236,63 @@ def test_errors_name_the_parameter():
         TreeShap(tree, data=BACKGROUND[:, :3])
     with pytest.raises(ValueError, match="X: expected rows of the model's 5 features"):
         TreeShap(tree, feature_perturbation="tree_path_dependent").explain(np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("mode", ["interventional", "tree_path_dependent"])
+def test_float64_thresholds_of_histogram_boosting_add_up_on_every_row(mode):
+    """X[12, 5] of diabetes equals a split threshold: rounding rows to float32 would take the other branch."""
+    from sklearn.datasets import load_diabetes
+
+    data, target = load_diabetes(return_X_y=True)
+    model = HistGradientBoostingRegressor(max_iter=2, random_state=0).fit(data, target)
+    thresholds = [p.nodes["num_threshold"][~p.nodes["is_leaf"].astype(bool)] for it in model._predictors for p in it]
+    assert data[12, 5] in np.concatenate(thresholds)
+    result = TreeShap(model, data=data[::20], feature_perturbation=mode).explain(data)
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], model.predict(data), rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_missing_values_and_categorical_splits_of_histogram_boosting():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data = X.astype(np.float64)
+    data[:, 3] = np.abs(data[:, 3])   # category codes 0..3
+    data[::7, 0] = np.nan
+    model = HistGradientBoostingClassifier(max_iter=5, max_depth=3, categorical_features=[3], random_state=0)
+    model.fit(data, LABELS)
+    explainer = TreeShap(model, data=data[::10])
+    assert explainer.paths.category_table is not None
+    result = explainer.explain(data[:60])
+    np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], model.decision_function(data[:60]),
+                               atol=1e-9)
+    for x, phi in zip(data[:2], result["values"][:2]):   # row 0 has feature 0 missing
+        np.testing.assert_allclose(phi, shapley(interventional_game(model, x, data[::10]), M), atol=1e-9)
+
+
+def test_dataframe_columns_are_matched_by_name_and_name_the_features():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(X, columns=["a", "b", "c", "d", "e"])
+    forest = RandomForestRegressor(n_estimators=3, max_depth=3, random_state=0).fit(frame, REGRESSION)
+    explainer = TreeShap(forest, data=frame[::20])
+    assert explainer.feature_names == ["a", "b", "c", "d", "e"]
+    result = explainer.explain(frame[:10])
+    np.testing.assert_array_equal(explainer.explain(frame[["e", "c", "a", "b", "d"]][:10])["values"], result["values"])
+    with pytest.raises(ValueError, match=r"X: expected the columns of the model.*missing columns \['d'\]"):
+        explainer.explain(frame[["a", "b", "c", "e"]])
+    with pytest.raises(ValueError, match=r"data: expected the columns of the model.*unexpected columns \['f'\]"):
+        TreeShap(forest, data=frame.assign(f=0.0))
+
+
+def test_histogram_boosting_on_pandas_categorical_columns():
+    """Text categories go through the model's own ordinal codes; columns are matched by name."""
+    pandas = pytest.importorskip("pandas")
+    from sklearn.ensemble import HistGradientBoostingRegressor as Boosting
+
+    frame = pandas.DataFrame(X[:, :3].astype(np.float64), columns=["a", "b", "c"])
+    frame["colour"] = pandas.Categorical(np.array(["red", "green", "blue", "white"])[LABELS + (X[:, 4] > 0)])
+    frame.loc[::9, "a"] = np.nan
+    model = Boosting(max_iter=5, max_depth=3, categorical_features="from_dtype", random_state=0)
+    model.fit(frame, REGRESSION + 2 * (frame["colour"] == "green"))
+    for mode in ("interventional", "tree_path_dependent"):
+        result = TreeShap(model, data=frame[::10], feature_perturbation=mode).explain(frame[["colour", "c", "a", "b"]])
+        np.testing.assert_allclose(result["values"].sum(1) + result["expected_value"], model.predict(frame), atol=1e-9)

@@ -12,7 +12,8 @@ def digits_3_vs_8():
 
 def softmax_classifier(keras, weights, bias):
     """``softmax(x @ weights + bias)`` as a Keras model with fixed weights."""
-    model = keras.Sequential([keras.Input((weights.shape[0],)), keras.layers.Dense(weights.shape[1], activation="softmax")])
+    model = keras.Sequential([keras.Input((weights.shape[0],)),
+                              keras.layers.Dense(weights.shape[1], activation="softmax")])
     model.set_weights([weights.astype(np.float32), bias.astype(np.float32)])
     return model
 

@@ -2,9 +2,9 @@
 import keras
 import numpy as np
 import pytest
+from gce_models import linear_vae, softmax_classifier
 
 from cxplain import GenerativeCausalExplainer
-from gce_models import linear_vae, softmax_classifier
 
 X = np.random.default_rng(0).uniform(size=(40, 4)).astype(np.float32)
 
@@ -69,7 +69,8 @@ def test_classifier_must_return_probabilities():
     with pytest.raises(ValueError, match="classifier: expected class probabilities"):
         explainer.train(X, steps=1, progress=False)
     with pytest.raises(ValueError, match="classifier: expected class probabilities"):
-        GenerativeCausalExplainer(head(outputs=1, activation="sigmoid"), K=1, L=1, width=4).train(X, steps=1, progress=False)
+        sigmoid = GenerativeCausalExplainer(head(outputs=1, activation="sigmoid"), K=1, L=1, width=4)
+        sigmoid.train(X, steps=1, progress=False)
 
 
 def test_custom_models_must_fit_the_latents_and_the_samples():

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from gce_models import information_flow_numpy, linear_vae, softmax, softmax_classifier
 
 from cxplain import GenerativeCausalExplainer
 from cxplain.gce.information_flow import class_given_alpha, information_flow, latent_draws
-from gce_models import information_flow_numpy, linear_vae, softmax, softmax_classifier
 
 NORMAL = np.array([1.0, 0.0])
 """The linear classifier's normal in the toy: ``p(y = 1 | x) = sigmoid(3 x·NORMAL)``."""

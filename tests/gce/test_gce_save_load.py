@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
+from gce_models import linear_vae, softmax_classifier
 
 from cxplain import GenerativeCausalExplainer
-from gce_models import linear_vae, softmax_classifier
 
 RNG = np.random.default_rng(11)
 IMAGES = RNG.uniform(size=(48, 6, 6, 1)).astype(np.float32)
@@ -14,7 +14,8 @@ HEAD = (RNG.normal(size=(36, 2))).astype(np.float32), np.zeros(2, np.float32)
 
 
 def classifier(keras):
-    model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
     model.set_weights(list(HEAD))
     return model
 

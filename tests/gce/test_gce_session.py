@@ -4,10 +4,10 @@ seed, and compiled once."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from gce_models import information_flow_numpy, mlp_decoder_numpy, softmax, softmax_classifier
 
 from cxplain import GenerativeCausalExplainer
 from cxplain.gce.information_flow import latent_draws
-from gce_models import information_flow_numpy, mlp_decoder_numpy, softmax, softmax_classifier
 
 RNG = np.random.default_rng(7)
 VECTORS = RNG.uniform(size=(200, 4)).astype(np.float32)
@@ -17,7 +17,8 @@ IMAGE_HEAD = (RNG.normal(size=(64, 2)) * 0.5).astype(np.float32), np.zeros(2, np
 
 
 def image_classifier(keras):
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
     model.set_weights(list(IMAGE_HEAD))
     return model
 

@@ -10,7 +10,8 @@ from deepexplain.cli import main
 
 def test_evaluate_writes_the_metrics_of_every_method(tmp_path):
     rng = np.random.default_rng(5)
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, activation="relu"), keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
     model.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32) for w in model.get_weights()])
     model_path, data = str(tmp_path / "m.keras"), str(tmp_path / "x.npy")
     model.save(model_path)
@@ -37,8 +38,10 @@ def test_evaluate_writes_the_metrics_of_every_method(tmp_path):
         assert f["metrics/saliency/max_sensitivity/max_sensitivity"].shape == (40,)
         deletion_auc = f["metrics/deeplift/deletion/auc"][()]
     # the file's numbers are those of the Python functions over all rows at once
-    np.testing.assert_allclose(errors["deeplift"], metrics.completeness(model, x, before["deeplift"], targets), atol=1e-5)
-    np.testing.assert_allclose(deletion_auc, metrics.deletion(model, x, before["deeplift"], targets, steps=5)["auc"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(errors["deeplift"], metrics.completeness(model, x, before["deeplift"], targets),
+                               atol=1e-5)
+    expected = metrics.deletion(model, x, before["deeplift"], targets, steps=5)["auc"]
+    np.testing.assert_allclose(deletion_auc, expected, rtol=1e-5, atol=1e-6)
     assert open(plot, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
     np.save(data, x + 1)

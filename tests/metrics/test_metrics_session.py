@@ -40,4 +40,5 @@ def test_metrics_in_a_session_graph():
         assert len(graph.get_operations()) == ops  # compiled once, reused
     ranks = np.argsort(np.argsort(-deeplift, axis=1, kind="stable"), axis=1)
     first = np.where(ranks < 1, 0.0, xs)  # one feature of five removed: the 1st of 5 deletion steps
-    np.testing.assert_allclose(deletion["curves"][:, 1], numpy_network(first)[np.arange(9), targets], rtol=1e-5, atol=1e-5)
+    expected = numpy_network(first)[np.arange(9), targets]
+    np.testing.assert_allclose(deletion["curves"][:, 1], expected, rtol=1e-5, atol=1e-5)

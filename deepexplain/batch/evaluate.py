@@ -11,16 +11,16 @@ import shutil
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..batch.errors import InputError, OutputConflict
-from ..batch.jobs import one_hot, quiet_parameters
-from ..batch.models import load_model
-from ..batch.sources import file_sha256, open_data
-from ..batch.store import open_hdf5
-from .completeness import completeness
-from .deletion import deletion, insertion
-from .infidelity import infidelity, max_sensitivity
-from .scores import TargetScores
-from .sensitivity import default_ns, sensitivity_n
+from ..metrics.completeness import completeness
+from ..metrics.deletion import deletion, insertion
+from ..metrics.infidelity import infidelity, max_sensitivity
+from ..metrics.scores import TargetScores
+from ..metrics.sensitivity import default_ns, sensitivity_n
+from .errors import InputError, OutputConflict
+from .jobs import one_hot, quiet_parameters
+from .models import load_model
+from .sources import file_sha256, open_data
+from .store import open_hdf5
 
 METRICS = ("completeness", "sensitivity_n", "deletion", "insertion", "infidelity", "max_sensitivity")
 CURVES = {"sensitivity_n": "correlation", "deletion": "curves", "insertion": "curves"}
@@ -32,7 +32,8 @@ def _metric(name, scores, explain, xs, attributions, targets, baseline, params):
     if name == "sensitivity_n":
         return sensitivity_n(scores, xs, attributions, targets, baseline=baseline, **params)
     if name in ("deletion", "insertion"):
-        return (deletion if name == "deletion" else insertion)(scores, xs, attributions, targets, baseline=baseline, **params)
+        curves = deletion if name == "deletion" else insertion
+        return curves(scores, xs, attributions, targets, baseline=baseline, **params)
     if name == "infidelity":
         return {"infidelity": infidelity(scores, xs, attributions, targets, **params)}
     return {"max_sensitivity": max_sensitivity(explain, xs, attributions, targets, **params)}
@@ -51,7 +52,8 @@ def _summary(name, result):
 def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch_size=None, plot=None, progress=True):
     """Compute ``metrics`` (default: all of :data:`METRICS`) for every ``attributions/<method>``
     in ``path``; returns ``{method: {metric: summary}}``. ``params`` holds metric parameters,
-    shared or ``{metric: {...}}`` per metric."""
+    shared or ``{metric: {...}}`` per metric; the randomised metrics draw with
+    ``random_state=0`` unless it is given, so every method meets the same perturbations."""
     from .. import METHODS, get_explainer
 
     metrics = list(metrics or METRICS)
@@ -64,7 +66,8 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
         done = int(f["rows_done"][()])
         chunk_rows = int(f.attrs["chunk_rows"])
     if job.get("kind") != "explain" or not methods:
-        raise InputError(f"attributions: expected the output of `deepexplain explain`, {path} holds a {job.get('kind')} run")
+        raise InputError(f"attributions: expected the output of `deepexplain explain`, {path} holds a "
+                         f"{job.get('kind')} run")
     if file_sha256(model) != job["model_sha256"]:
         raise OutputConflict(f"model: {model} is not the model {path} was made with")
     source = open_data(data)
@@ -80,13 +83,16 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
     def explainer_for(method):
         def explain(rows, targets):
             if method not in explainers:
-                explainers[method] = get_explainer(method, loaded, logits=job["logits"], **quiet_parameters(METHODS[method], methods[method]))
+                parameters = quiet_parameters(METHODS[method], methods[method])
+                explainers[method] = get_explainer(method, loaded, logits=job["logits"], **parameters)
             return explainers[method].run(rows, one_hot(targets, scores.n_outputs(rows)), batch_size=batch_size)
 
         return explain
 
     params = params or {}
     shared = {k: v for k, v in params.items() if not isinstance(v, dict)}
+    if "seed" not in shared:  # the same draws for every method, and a file that repeats
+        shared.setdefault("random_state", 0)
     per_metric = {m: {**shared, **(params[m] if isinstance(params.get(m), dict) else {})} for m in metrics}
     if "sensitivity_n" in per_metric and "ns" not in per_metric["sensitivity_n"]:
         n_features = int(np.prod(source.shape[1:]))
@@ -103,7 +109,8 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
                     attributions = f["attributions"][method][start:stop]
                     baseline = method_params.get("baseline")
                     for metric in metrics:
-                        result = _metric(metric, scores, explainer_for(method), xs, attributions, targets, baseline, per_metric[metric])
+                        result = _metric(metric, scores, explainer_for(method), xs, attributions, targets, baseline,
+                                         per_metric[metric])
                         _append(results[method].setdefault(metric, {}), result)
                     bar.update(stop - start)
     finally:
@@ -111,7 +118,7 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
     _write(path, results, metrics)
     summary = {method: {m: _summary(m, results[method][m]) for m in metrics} for method in methods}
     if plot:
-        from .plots import plot_metrics
+        from ..metrics.plots import plot_metrics
 
         figure = plot_metrics(*({method: results[method][m] for method in methods} if m in metrics else {}
                                 for m in ("sensitivity_n", "deletion", "insertion")))
@@ -125,8 +132,8 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
 def _accepted(metric, params):
     import inspect
 
-    function = {"completeness": completeness, "sensitivity_n": sensitivity_n, "deletion": deletion, "insertion": insertion,
-                "infidelity": infidelity, "max_sensitivity": max_sensitivity}[metric]
+    function = {"completeness": completeness, "sensitivity_n": sensitivity_n, "deletion": deletion,
+                "insertion": insertion, "infidelity": infidelity, "max_sensitivity": max_sensitivity}[metric]
     names = inspect.signature(function).parameters
     return {k: v for k, v in params.items() if k in names and k not in ("targets", "baseline", "logits", "batch_size")}
 

@@ -1,0 +1,64 @@
+"""Integrated gradients tells its quadrature error: the convergence delta Σ − Δf, its warning,
+and Gauss-Legendre points beside the midpoint rule."""
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deepexplain
+
+XS = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 0.0]], np.float32)
+BASELINE = np.array([0.0, 0.5], np.float32)
+
+
+def smooth(x):
+    """f(x) = Σ exp(x_i): its integrated gradients are exact, e^x − e^x̄ per feature."""
+    return tf.reduce_sum(tf.exp(x), axis=1, keepdims=True)
+
+
+def run(steps, rule, tolerance=1.0):
+    explainer = deepexplain.get_explainer("intgrad", smooth, steps=steps, rule=rule, baseline=BASELINE,
+                                          tolerance=tolerance, progress=False)
+    return explainer.run(XS), explainer.last_delta
+
+
+@pytest.mark.parametrize("rule", ["midpoint", "gausslegendre"])
+def test_delta_is_the_sum_of_attributions_minus_the_change_of_the_output(rule):
+    attributions, delta = run(3, rule)
+    change = np.exp(XS).sum(1) - np.exp(BASELINE).sum()
+    np.testing.assert_allclose(delta, attributions.sum(1) - change, atol=1e-6)
+    assert delta[2] == pytest.approx(attributions[2].sum() - change[2], abs=1e-6)
+
+
+def test_gauss_legendre_converges_faster_than_the_midpoint_rule():
+    exact = np.exp(XS) - np.exp(BASELINE)
+    for steps in (2, 4):
+        midpoint = np.abs(run(steps, "midpoint")[0] - exact).max()
+        gauss = np.abs(run(steps, "gausslegendre")[0] - exact).max()
+        assert gauss < midpoint / 10
+    assert np.abs(run(4, "gausslegendre")[0] - exact).max() < 1e-5
+
+
+def test_a_large_delta_is_warned_about_naming_steps():
+    message = r"intgrad: the attributions of [12] of 3 samples miss .* with steps=1 \(midpoint rule\)"
+    with pytest.warns(UserWarning, match=message):
+        run(1, "midpoint", tolerance=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(6, "gausslegendre", tolerance=0.05)
+
+
+def test_bad_rule_and_tolerance_are_refused():
+    with pytest.raises(ValueError, match=r"rule: expected one of \('midpoint', 'gausslegendre'\), got str 'trapezoid'"):
+        deepexplain.get_explainer("intgrad", smooth, rule="trapezoid")
+    with pytest.raises(ValueError, match="tolerance: expected a finite number >= 0, got float -0.1"):
+        deepexplain.get_explainer("intgrad", smooth, tolerance=-0.1)
+
+
+def test_gauss_legendre_refuses_a_typo_sized_step_count():
+    from deepexplain.methods.integrated_gradients import IntegratedGradients
+
+    expected = r"steps: expected at most 1000 points with rule='gausslegendre'.*got 100000000"
+    with pytest.raises(ValueError, match=expected):
+        IntegratedGradients(steps=10**8, rule="gausslegendre")

@@ -1,0 +1,166 @@
+"""The modified chain rule as a small algebra: elementwise groups, products, gates, rectifier groups.
+
+Exact values on tiny functions of TensorFlow ops: the Rescale multiplier of a whole group, the
+two-player Shapley split of products and quotients (by enumeration), the conservative epsilon-LRP
+rule for gates, guided backpropagation and DeconvNet on gated rectifiers.
+"""
+import math
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deepexplain
+from deepexplain import units
+
+RNG = np.random.default_rng(11)
+PAIRS = RNG.normal(0, 1.2, (5, 2)).astype(np.float32)
+REFERENCE = np.array([0.3, -0.4], np.float32)
+
+_erf = np.vectorize(math.erf)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+ACTIVATIONS = {
+    "swish": (keras.activations.silu, lambda z: z * _sigmoid(z)),
+    "gelu": (lambda z: keras.activations.gelu(z, approximate=False), lambda z: 0.5 * z * (1 + _erf(z / np.sqrt(2)))),
+    "gelu_tanh": (lambda z: keras.activations.gelu(z, approximate=True),
+                  lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))),
+    "hard_swish": (keras.activations.hard_swish, lambda z: z * np.clip(z + 3, 0, 6) / 6),
+    "mish": (keras.activations.mish, lambda z: z * np.tanh(np.log1p(np.exp(z)))),
+    "exp_rsqrt": (lambda z: tf.exp(z) * tf.math.rsqrt(tf.square(z) + 1.0), lambda z: np.exp(z) / np.sqrt(z**2 + 1)),
+    "clip_pow": (lambda z: tf.pow(tf.clip_by_value(z, -1.0, 2.0) + 2.0, 3.0), lambda z: (np.clip(z, -1, 2) + 2) ** 3),
+}
+
+
+def _quiet(method, model, xs, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every op on the path has a rule: no "plain gradients" warning
+        return deepexplain.explain(method, model, xs, **params)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_an_elementwise_group_is_one_rescale_unit(name):
+    # T = f(x0 + 2 x1): each input gets its share of Δz times the group's multiplier Δf/Δz.
+    f, reference = ACTIVATIONS[name]
+    result = _quiet("deeplift", lambda x: f(x[:, :1] + 2 * x[:, 1:]), PAIRS, baseline=REFERENCE)
+    z, z_ref = PAIRS @ [1, 2], REFERENCE @ [1, 2]
+    multiplier = (reference(z) - reference(z_ref)) / (z - z_ref)
+    expected = (PAIRS - REFERENCE) * [1, 2] * multiplier[:, None]
+    np.testing.assert_allclose(result, expected, rtol=2e-4, atol=1e-5)
+
+
+def _two_player_shapley(game):
+    """Exact Shapley values of the players 0 and 1 of ``game(in0, in1)`` (booleans: present or not)."""
+    first = 0.5 * (game(True, False) - game(False, False)) + 0.5 * (game(True, True) - game(False, True))
+    second = 0.5 * (game(False, True) - game(False, False)) + 0.5 * (game(True, True) - game(True, False))
+    return first, second
+
+
+PRODUCTS = {
+    "Mul": lambda a, b: a * b,
+    "RealDiv": lambda a, b: a / (b * b + 1.0),
+    "MatMul": lambda a, b: tf.reshape(tf.matmul(tf.reshape(a, [-1, 1, 2]), tf.reshape(b, [-1, 2, 1])), [-1, 1]),
+    "Einsum": lambda a, b: tf.einsum("bi,bi->b", a, b)[:, None],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_products_split_as_the_exact_two_player_shapley_values(name):
+    # a = tanh(W x_a) and b = x_b + 1 are the players; T = a ∘ b. DeepLIFT's share of each operand's
+    # features is the exact Shapley value of the game v(S) = T(operands of S at x, others at r).
+    product, w = PRODUCTS[name], np.array([[0.8, -1.1], [0.5, 0.9]], np.float32)
+    xs, baseline = RNG.normal(0, 1, (4, 4)).astype(np.float32), np.array([0.2, -0.3, 0.1, 0.4], np.float32)
+
+    def model(x):
+        return tf.reduce_sum(product(tf.tanh(tf.matmul(x[:, :2], w)), x[:, 2:] + 1.0), 1, keepdims=True)
+
+    result = _quiet("deeplift", model, xs, baseline=baseline)
+
+    def game(a, b):
+        at = np.broadcast_to(baseline, xs.shape)
+        mixed = np.concatenate([(xs if a else at)[:, :2], (xs if b else at)[:, 2:]], 1)
+        return model(tf.constant(mixed)).numpy()[:, 0]
+
+    first, second = _two_player_shapley(game)
+    np.testing.assert_allclose(result[:, :2].sum(1), first, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(result[:, 2:].sum(1), second, rtol=1e-4, atol=1e-5)
+
+
+def test_squeeze_excitation_multiply_is_a_product_unit():
+    i = keras.Input((3, 3, 2))
+    x = keras.layers.Conv2D(3, 1, activation="swish")(i)
+    s = keras.layers.Conv2D(3, 1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D(keepdims=True)(x))
+    model = keras.Model(i, keras.layers.Dense(1)(keras.layers.Flatten()(keras.layers.Multiply()([x, s]))))
+    graph = tf.function(model).get_concrete_function(tf.TensorSpec((None, 3, 3, 2))).graph
+    found = units.find_units(graph.inputs[:1], graph.outputs[0])[0]
+    products = [unit for unit in found if isinstance(unit, units.Product)]
+    groups = [unit for unit in found if isinstance(unit, units.Group)]
+    assert [p.exit.type for p in products] == ["Mul"] and products[0].gate == 1  # the sigmoid is the gate
+    assert any(g.rectifier and len(g.ops) > 1 for g in groups)  # swish: one group x·σ(x)
+
+
+def test_epsilon_lrp_treats_a_gate_as_a_constant():
+    # T = x0 · σ(x1): the gate σ(x1) is a constant, all relevance goes to x0 (Ali et al., ICML 2022).
+    result = _quiet("elrp", lambda x: x[:, :1] * tf.sigmoid(x[:, 1:]), PAIRS)
+    expected = np.stack([PAIRS[:, 0] * _sigmoid(PAIRS[:, 1]), np.zeros(len(PAIRS))], axis=1)
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_epsilon_lrp_ratio_rule_over_a_group():
+    # T = swish(x0 − x1): relevance = T · (x_i share of z) / z, up to ε.
+    result = _quiet("elrp", lambda x: keras.activations.silu(x[:, :1] - x[:, 1:]), PAIRS, epsilon=1e-9)
+    z = PAIRS[:, 0] - PAIRS[:, 1]
+    expected = (PAIRS * [1, -1]) * (z * _sigmoid(z) / z)[:, None]
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_guided_backprop_and_deconvnet_treat_gated_units_as_rectifiers():
+    def model(x):
+        return -keras.activations.gelu(x[:, :1] - x[:, 1:], approximate=False)
+
+    # The gradient arriving at the GELU is −1 < 0: guided backpropagation passes nothing, DeconvNet relu(−1) = 0.
+    np.testing.assert_array_equal(_quiet("guided_backprop", model, PAIRS), np.zeros_like(PAIRS))
+    np.testing.assert_array_equal(_quiet("deconvnet", model, PAIRS), np.zeros_like(PAIRS))
+    assert np.abs(deepexplain.explain("saliency", model, PAIRS)).min() > 0
+
+
+def test_a_product_without_a_rule_still_warns():
+    with pytest.warns(UserWarning, match=r"Mul \(of two input-dependent tensors\)"):
+        deepexplain.explain("guided_backprop", lambda x: x[:, :1] * x[:, 1:], PAIRS)
+
+
+def test_deepshap_with_one_background_row_equals_deeplift():
+    def model(x):
+        a = keras.activations.gelu(x[:, :2] * 1.5 - x[:, 2:])
+        weights = tf.nn.softmax(tf.einsum("bi,bj->bij", a, x[:, 2:]), axis=-1)
+        scale = tf.math.rsqrt(tf.reduce_mean(tf.square(a), 1, keepdims=True) + 1)
+        return tf.einsum("bij,bj->bi", weights, x[:, :2]) + scale
+
+    xs, row = RNG.normal(0, 1, (4, 4)).astype(np.float32), RNG.normal(0, 1, (1, 4)).astype(np.float32)
+    deepshap = _quiet("deepshap", model, xs, background=row)
+    deeplift = _quiet("deeplift", model, xs, baseline=row[0])
+    np.testing.assert_allclose(deepshap, deeplift, rtol=1e-5, atol=1e-6)
+    differences = model(tf.constant(xs)).numpy().sum(1) - model(tf.constant(row)).numpy().sum()
+    np.testing.assert_allclose(deeplift.sum(1), differences, rtol=1e-4, atol=1e-5)
+
+
+def test_deepshap_equals_shap_deep_explainer_on_a_product_of_two_branches():
+    # shap's DeepExplainer splits a product of two input-dependent tensors by the same Shapley rule.
+    shap = pytest.importorskip("shap")
+    i = keras.Input((4,))
+    branches = [keras.layers.Dense(3, activation=act)(i) for act in ("tanh", "sigmoid")]
+    model = keras.Model(i, keras.layers.Dense(1)(keras.layers.Multiply()(branches)))
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+    xs, background = rng.normal(0, 1, (5, 4)).astype(np.float32), rng.normal(0, 1, (6, 4)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shap calls the model with a list of inputs, which Keras warns about
+        expected = np.asarray(shap.DeepExplainer(model, background).shap_values(xs, check_additivity=False))
+    result = _quiet("deepshap", model, xs, background=background)
+    np.testing.assert_allclose(result, expected.reshape(result.shape), rtol=1e-5, atol=1e-6)
