@@ -36,7 +36,7 @@ from sklearn.ensemble import RandomForestClassifier
 from timing import best_time, paired_best_times
 
 from deepexplain.explainable import KernelShap, TreeShap, summarize
-from deepexplain.explainable.coalitions import kernel_coalitions
+from deepexplain.explainable.shap.coalitions import kernel_coalitions
 
 N_EXPLAINED = 10
 N_COALITIONS = 2048

@@ -274,7 +274,7 @@ def test_session_style_function_of_tensorflow_ops_is_compiled_once():
 
 
 def test_the_toolbox_network_reads_layers_through_the_adapter_also_from_a_bound_predict():
-    from deepexplain.explainable.network import ExplainedNetwork
+    from deepexplain.explainable.neural.network import ExplainedNetwork
 
     model = make_model("keras3")
     network = ExplainedNetwork(model.predict, batch_size=10)

@@ -17,9 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ..explanation import Explanation
-from ..models import Predictor
-from ..validation import describe, positive_float, random_generator
+from ...explanation import Explanation
+from ...models import Predictor
+from ...validation import describe, positive_float, random_generator
+from ..tabular_input import as_rows, column_names, row_dtype
 from .lime_surrogate import (
     check_class_names,
     check_feature_selection,
@@ -30,7 +31,6 @@ from .lime_surrogate import (
     label_name,
     plot_weights,
 )
-from .tabular_input import as_rows, column_names, row_dtype
 
 DISCRETIZERS = {"quartile": (25, 50, 75), "decile": (10, 20, 30, 40, 50, 60, 70, 80, 90)}
 

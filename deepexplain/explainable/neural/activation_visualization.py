@@ -3,8 +3,8 @@ activations, Grad-CAM and saliency maps, on deepexplain's ``gradcam`` and ``sali
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..explanation import Explanation
-from ..validation import as_float_array, describe, positive_int
+from ...explanation import Explanation
+from ...validation import as_float_array, describe, positive_int
 from .network import ExplainedNetwork, as_batch, sample_rank
 
 

@@ -21,12 +21,12 @@ LightGBM, CatBoost), each with its own split semantics.
 """
 import numpy as np
 
-from ..explanation import check_output
+from ...explanation import check_output
+from ..tabular_input import as_rows, column_names
 from .interventional_tree_shap import InterventionalShap, interventional_tables_fit
 from .path_dependent_tree_shap import PathDependentShap
 from .shap_plots import ShapPlots
 from .shap_result import shap_result
-from .tabular_input import as_rows, column_names
 from .tree_readers import read_tree_model
 
 MODES = ("interventional", "tree_path_dependent")

@@ -7,7 +7,7 @@ from skimage.transform import resize
 from sklearn.datasets import load_digits
 
 from deepexplain.explainable import LimeImage
-from deepexplain.explainable.lime_image import segment
+from deepexplain.explainable.lime.lime_image import segment
 
 RNG = np.random.default_rng(0)
 

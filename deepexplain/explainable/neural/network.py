@@ -7,10 +7,10 @@ explainers (cached by method and parameters), the model adapter's compiled forwa
 """
 import numpy as np
 
-from ..context import DeepExplain
-from ..keras_models import is_tensorflow_model
-from ..models import Predictor, resolve_model
-from ..validation import as_float_array, describe
+from ...context import DeepExplain
+from ...keras_models import is_tensorflow_model
+from ...models import Predictor, resolve_model
+from ...validation import as_float_array, describe
 
 
 class ExplainedNetwork:

@@ -7,7 +7,7 @@ classifiers, ``predict`` for regressors) is ``offset + Σ value_l [x reaches l]`
 """
 import numpy as np
 
-from ...validation import describe
+from ....validation import describe
 from ..tree_paths import TreeArrays, assemble, fit_offset
 
 SUPPORTED = (

@@ -9,7 +9,7 @@ from scipy.stats import truncnorm
 from sklearn.linear_model import Ridge
 
 from deepexplain.explainable import LimeTabular
-from deepexplain.explainable.lime_surrogate import fit_surrogate
+from deepexplain.explainable.lime.lime_surrogate import fit_surrogate
 
 RNG = np.random.default_rng(0)
 X_TRAIN = RNG.normal(size=(400, 4)) * [1.0, 2.0, 0.5, 1.0] + [0.0, 1.0, -1.0, 3.0]

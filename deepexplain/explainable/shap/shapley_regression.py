@@ -12,7 +12,7 @@ rank-deficient set of coalitions still gets the minimum-norm solution).
 """
 import numpy as np
 
-from ..validation import describe, is_integer
+from ...validation import describe, is_integer
 
 
 def constrained_wls(masks, weights, y, delta):

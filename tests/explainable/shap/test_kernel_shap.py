@@ -8,8 +8,8 @@ import pytest
 from model_kinds import make_model, numpy_mlp
 
 from deepexplain.explainable import KernelShap, summarize
-from deepexplain.explainable.background import Background
-from deepexplain.explainable.coalitions import kernel_coalitions, size_masses
+from deepexplain.explainable.shap.background import Background
+from deepexplain.explainable.shap.coalitions import kernel_coalitions, size_masses
 
 RNG = np.random.default_rng(1)
 

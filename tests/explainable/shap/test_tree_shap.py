@@ -170,7 +170,7 @@ def test_trees_too_deep_for_the_tables():
     """Path-dependent: walked down and up (equal to shap's values); interventional: shap's code."""
     import shap
 
-    from deepexplain.explainable.leaf_tables import MAX_SLOTS
+    from deepexplain.explainable.shap.leaf_tables import MAX_SLOTS
 
     data = RNG.normal(size=(400, 20)).astype(np.float32)
     target = np.sin(data @ RNG.normal(size=20)) + data[:, 0] * data[:, 1]
@@ -189,8 +189,8 @@ def test_trees_too_deep_for_the_tables():
 
 def test_walking_the_trees_equals_the_tables():
     """The path-dependent traversal (deep trees) against the tables on every test model, with missing values."""
-    from deepexplain.explainable.path_dependent_traversal import PathDependentTraversal
-    from deepexplain.explainable.path_dependent_tree_shap import PathDependentShap
+    from deepexplain.explainable.shap.path_dependent_traversal import PathDependentTraversal
+    from deepexplain.explainable.shap.path_dependent_tree_shap import PathDependentShap
 
     for name in sorted(MODELS):
         explainer = TreeShap(MODELS[name](), feature_perturbation="tree_path_dependent")

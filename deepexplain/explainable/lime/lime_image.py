@@ -20,9 +20,9 @@ import numpy as np
 from skimage.color import gray2rgb, rgb2lab
 from skimage.segmentation import mark_boundaries, quickshift, slic
 
-from ..explanation import Explanation
-from ..models import Predictor, predict_streamed
-from ..validation import as_float_array, describe, is_number, positive_float, random_generator
+from ...explanation import Explanation
+from ...models import Predictor, predict_streamed
+from ...validation import as_float_array, describe, is_number, positive_float, random_generator
 from .lime_surrogate import (
     check_class_names,
     check_feature_selection,

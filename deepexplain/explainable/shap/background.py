@@ -4,8 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..validation import describe, positive_int
-from .tabular_input import as_rows
+from ...validation import describe, positive_int
+from ..tabular_input import as_rows
 
 
 class Background(NamedTuple):

@@ -14,15 +14,15 @@ import warnings
 
 import numpy as np
 
-from ..explanation import check_output
-from ..models import Predictor, default_batch_size
-from ..validation import positive_int, random_generator
+from ...explanation import check_output
+from ...models import Predictor, default_batch_size
+from ...validation import positive_int, random_generator
+from ..tabular_input import as_rows, column_names, row_dtype
 from .background import Background, as_background
 from .coalitions import kernel_coalitions
 from .shap_plots import ShapPlots
 from .shap_result import shap_result
 from .shapley_regression import check_l1_reg, constrained_wls, l1_selection
-from .tabular_input import as_rows, column_names, row_dtype
 
 LINKS = {
     "identity": lambda p: p,

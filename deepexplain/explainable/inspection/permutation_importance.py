@@ -8,10 +8,10 @@ through the model, and each copy is scored as soon as its rows are predicted.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..explanation import Explanation
-from ..models import Predictor
-from ..validation import as_float_array, describe, is_number, positive_int, random_generator
-from .tabular_input import as_rows, column_names, fitted_columns, row_dtype
+from ...explanation import Explanation
+from ...models import Predictor
+from ...validation import as_float_array, describe, is_number, positive_int, random_generator
+from ..tabular_input import as_rows, column_names, fitted_columns, row_dtype
 
 
 def _accuracy(y, predictions, classes):

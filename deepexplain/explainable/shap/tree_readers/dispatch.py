@@ -1,7 +1,7 @@
 """Which reader a fitted tree model goes to, and what TreeShap needs to know about it."""
 from typing import NamedTuple
 
-from ...validation import describe
+from ....validation import describe
 from ..tree_paths import LeafPaths
 from .sklearn_trees import SUPPORTED, category_encoding, check_fitted, encoder_of, is_sklearn_tree_model, read_sklearn
 

@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..validation import describe
+from ...validation import describe
 
 
 def _one_output(values, output):

@@ -12,10 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats.mstats import mquantiles
 
-from ..explanation import Explanation
-from ..models import Predictor, predict_streamed
-from ..validation import describe, is_integer, positive_int
-from .tabular_input import as_rows, fitted_columns, row_dtype
+from ...explanation import Explanation
+from ...models import Predictor, predict_streamed
+from ...validation import describe, is_integer, positive_int
+from ..tabular_input import as_rows, fitted_columns, row_dtype
 
 
 def feature_grid(column, grid_resolution, percentiles=(0.05, 0.95)):

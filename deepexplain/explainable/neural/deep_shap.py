@@ -5,14 +5,14 @@ NeurIPS 2017): ``values.sum() + expected_value`` equals the model's (pre-softmax
 """
 import numpy as np
 
-from ..explanation import Explanation, check_output
-from ..methods.references import check_background
-from ..plotting import plot_attribution_grid
-from ..validation import aliased, as_float_array, positive_int, random_generator
+from ...explanation import Explanation, check_output
+from ...methods.references import check_background
+from ...plotting import plot_attribution_grid
+from ...validation import aliased, as_float_array, positive_int, random_generator
+from ..shap.shap_plots import ShapPlots
+from ..shap.shap_result import shap_result
+from ..tabular_input import column_names
 from .network import ExplainedNetwork
-from .shap_plots import ShapPlots
-from .shap_result import shap_result
-from .tabular_input import column_names
 
 
 class DeepShap(ShapPlots):

@@ -7,7 +7,7 @@ import pytest
 from fixed_models import kinds
 
 from deepexplain.explainable import LimeText
-from deepexplain.explainable.lime_text import split_words
+from deepexplain.explainable.lime.lime_text import split_words
 
 VOCABULARY = ["great", "bad", "fantastic", "plot"]
 WEIGHTS = np.array([2.0, -2.5, 1.5, 0.3])

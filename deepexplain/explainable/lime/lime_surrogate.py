@@ -10,7 +10,7 @@ instance (row 0 of every sample matrix).
 """
 import numpy as np
 
-from ..validation import describe, is_integer, positive_int, random_generator
+from ...validation import describe, is_integer, positive_int, random_generator
 
 FEATURE_SELECTIONS = ("auto", "forward_selection", "highest_weights", "none")
 

@@ -13,10 +13,10 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..explanation import Explanation
-from ..keras_models import is_keras_model
-from ..models import Predictor, predict_streamed
-from ..validation import describe, positive_float, random_generator
+from ...explanation import Explanation
+from ...keras_models import is_keras_model
+from ...models import Predictor, predict_streamed
+from ...validation import describe, positive_float, random_generator
 from .lime_surrogate import (
     check_class_names,
     check_feature_selection,

@@ -10,7 +10,7 @@ scalar ``expected_value``; a model with ``k`` outputs (a classifier's classes) g
 """
 import numpy as np
 
-from ..explanation import Explanation, check_output
+from ...explanation import Explanation, check_output
 
 
 def shap_result(method, values, expected_value, data, output=None, **meta):

@@ -1,6 +1,6 @@
 """Gradient feature importance for neural networks (the seed's ``FeatureImportance(model)``),
 on deepexplain's ``saliency`` and ``intgrad`` methods."""
-from ..validation import as_float_array, positive_int
+from ...validation import as_float_array, positive_int
 from .network import ExplainedNetwork
 
 
