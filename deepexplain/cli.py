@@ -236,8 +236,9 @@ def cxplain_explain(explainer, confidence_level, data, out, chunk_rows, resume, 
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the sensitivity-n and deletion/insertion curves to this image.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@trust_option
 @reports_errors
-def evaluate(model, data, attributions, metrics, params, rows, batch_size, plot, quiet):
+def evaluate(model, data, attributions, metrics, params, rows, batch_size, plot, quiet, trust_model_code):
     """Quality metrics of the attributions in ATTRIBUTIONS, written into it, with a summary table.
     The file is checked first (a damaged chunk exits with code 5) and owned while it is written."""
     from .batch.evaluate import evaluate_file, summary_table
@@ -247,7 +248,7 @@ def evaluate(model, data, attributions, metrics, params, rows, batch_size, plot,
     with OutputLock(attributions):
         verify_file(attributions)
         summary = evaluate_file(model, data, attributions, list(metrics) or None, parse_params(params), rows,
-                                batch_size, plot, progress=not quiet)
+                                batch_size, plot, progress=not quiet, trust_model_code=trust_model_code)
     if not quiet:
         click.echo(summary_table(summary))
 

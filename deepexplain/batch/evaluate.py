@@ -49,11 +49,13 @@ def _summary(name, result):
     return float(np.nanmean(result[name]))
 
 
-def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch_size=None, plot=None, progress=True):
+def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch_size=None, plot=None, progress=True,
+                  trust_model_code=False):
     """Compute ``metrics`` (default: all of :data:`METRICS`) for every ``attributions/<method>``
     in ``path``; returns ``{method: {metric: summary}}``. ``params`` holds metric parameters,
     shared or ``{metric: {...}}`` per metric; the randomised metrics draw with
-    ``random_state=0`` unless it is given, so every method meets the same perturbations."""
+    ``random_state=0`` unless it is given, so every method meets the same perturbations. A SavedModel
+    whose graph does more than compute on tensors is loaded only with ``trust_model_code``."""
     from .. import METHODS, get_explainer
 
     metrics = list(metrics or METRICS)
@@ -76,7 +78,7 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
     rows = min(rows or done, done)
     if rows < 1:
         raise InputError(f"attributions: {path} has no finished rows")
-    loaded = load_model(model)
+    loaded = load_model(model, trust_model_code)
     scores = TargetScores(loaded, job["logits"], batch_size)
     explainers = {}
 

@@ -338,6 +338,12 @@ def test_saved_models_doing_more_than_computing_are_refused(files, tmp_path, op)
     targets = np.argmax(x @ weights, axis=1)
     np.testing.assert_array_equal(datasets["targets"], targets)
     np.testing.assert_allclose(datasets[f"attributions/{METHOD}"], x * weights[:, targets].T, rtol=1e-5, atol=1e-6)
+    evaluate = ["evaluate", "--model", model, "--data", files["npy"], "--attributions", out, "--metric",
+                "completeness", "--quiet"]
+    code, _, stderr = invoke(evaluate)
+    assert code == 3 and "WriteFile (in " in stderr and "--trust-model-code" in stderr, stderr
+    code, _, stderr = invoke(evaluate + ["--trust-model-code"])
+    assert code == 0, stderr
 
 
 def test_the_checkpoint_functions_of_every_saved_model_are_accepted(files):
