@@ -148,8 +148,8 @@ class Explanation(dict):
 
     def __getitem__(self, key):
         sequence = self._sequence()
-        if sequence is not None and (isinstance(key, slice) or isinstance(key, numbers.Integral)
-                                     and not isinstance(key, bool) and not dict.__contains__(self, key)):
+        if sequence is not None and (isinstance(key, slice) or is_integer(key)
+                                     and not dict.__contains__(self, key)):
             return sequence[key]
         return super().__getitem__(key)
 

@@ -322,6 +322,8 @@ def ruled_ops(inputs, output, rule):
 
     The order depends only on the graph's structure, so two graphs built by the same code
     (one model traced twice) list corresponding units at the same positions."""
+    if rule is None:
+        return []
     return [unit for unit in units.find_units(inputs, output)[0] if covers(rule, unit)]
 
 

@@ -39,8 +39,9 @@ def switches(model):
 def unfused(model):
     """Within the block, the recurrent layers of ``model`` (a Keras model, or anything else: then nothing
     changes) run unrolled and its tf_keras layer normalisations unfused."""
-    changed = [(layer, name, getattr(layer, name)) for layer, name, _ in switches(model)]
-    for layer, name, value in switches(model):
+    found = switches(model)
+    changed = [(layer, name, getattr(layer, name)) for layer, name, _ in found]
+    for layer, name, value in found:
         setattr(layer, name, value)
     try:
         yield

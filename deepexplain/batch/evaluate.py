@@ -18,6 +18,7 @@ from ..metrics.scores import TargetScores
 from ..metrics.sensitivity import default_ns, sensitivity_n
 from .errors import InputError, OutputConflict
 from .jobs import one_hot, quiet_parameters
+from .lock import remove_file, temporary_path
 from .models import load_model
 from .sources import file_sha256, open_data
 from .store import open_hdf5
@@ -117,8 +118,8 @@ def evaluate_file(model, data, path, metrics=None, params=None, rows=None, batch
                     bar.update(stop - start)
     finally:
         source.close()
-    _write(path, results, metrics)
     summary = {method: {m: _summary(m, results[method][m]) for m in metrics} for method in methods}
+    _write(path, results, summary)
     if plot:
         from ..metrics.plots import plot_metrics
 
@@ -148,24 +149,23 @@ def _append(store, result):
             store[key] = np.concatenate([store[key], value]) if key in store else value
 
 
-def _write(path, results, metrics):
-    tmp = f"{path}.metrics-{os.getpid()}"
+def _write(path, results, summary):
+    tmp = temporary_path(path, "metrics")
     shutil.copyfile(path, tmp)
     try:
         with open_hdf5(tmp, "r+") as f:
             for method, by_metric in results.items():
                 group = f.require_group(f"metrics/{method}")
-                for metric in metrics:
+                for metric, metric_summary in summary[method].items():
                     for key, value in by_metric[metric].items():
                         name = f"{metric}/{key}"
                         if name in group:
                             del group[name]
                         group[name] = value
-                    group.attrs[metric] = _summary(metric, by_metric[metric])
+                    group.attrs[metric] = metric_summary
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        remove_file(tmp)
 
 
 def summary_table(summary):

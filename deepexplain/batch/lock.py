@@ -14,7 +14,7 @@ import os
 
 from .errors import DiskFull, OutputConflict, OutputPathError
 
-TEMPORARY_KINDS = ("tmp", "final")
+TEMPORARY_KINDS = ("tmp", "final", "metrics")
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -89,8 +89,8 @@ def process_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, owned by another user
+        pass
     return True
 
 

@@ -122,14 +122,10 @@ def run_job(job, data, out, labels=None, chunk_rows=DEFAULT_CHUNK_ROWS, resume=F
 
 
 def _run_owned(job, data, out, labels, chunk_rows, resume, overwrite, workers, scheduler, client, progress, fsync):
-    run_file = None
+    run_file = label_source = None
     source = open_data(data)
     try:
         label_source = open_data(labels) if labels is not None else None
-    except BaseException:
-        source.close()
-        raise
-    try:
         if getattr(job, "targets", None) == "labels" and label_source is None:
             raise InputError("labels: --targets labels needs --labels FILE")
         if label_source is not None and len(label_source) != len(source):

@@ -22,7 +22,10 @@ PERMUTATION_IMPORTANCE = "permutation_importance"
 
 
 def graph_session():
-    """The tf_keras session that holds a model trained in graph mode (eager execution disabled)."""
+    """The tf_keras session that holds a model trained in graph mode (eager execution disabled); None in
+    eager execution."""
+    if tf.executing_eagerly():
+        return None
     from tf_keras.api._v1.keras import backend
 
     return backend.get_session()
@@ -41,7 +44,7 @@ class MethodAttributions:
         self._model = None
 
     def _explainer(self, model):
-        session = None if tf.executing_eagerly() else graph_session()
+        session = graph_session()
         with DeepExplain(session=session) as de:
             return de.get_explainer(self.method, model, logits=self.logits, **self.params)
 
@@ -72,7 +75,7 @@ class PermutationAttributions:
 
     def __call__(self, model, xs, ys):
         if self._importance is None or model is not self._model:
-            session = None if tf.executing_eagerly() else graph_session()
+            session = graph_session()
             self._importance = self._factory(model, batch_size=self.batch_size, progress=False, session=session,
                                              **self.params)
             self._model = model

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
-import tensorflow as tf
 import tf_keras
 
 from ..methods import METHODS
@@ -204,7 +203,7 @@ class AttributionCallback(keras.callbacks.Callback, tf_keras.callbacks.Callback)
 
     def _target_scores(self):
         if self._scores is None or self._scores[0] is not self.model:
-            session = None if tf.executing_eagerly() else graph_session()
+            session = graph_session()
             self._scores = (self.model, TargetScores(self.model, self.logits, self.batch_size, session))
         return self._scores[1]
 

@@ -84,7 +84,7 @@ class EpochMetrics:
                 per_sample["metrics/completeness/error"] = error
                 scalars["completeness_error"] = np.mean(np.abs(error))
             elif name in ("deletion", "insertion"):
-                function = quality.deletion if name == "deletion" else quality.insertion
+                function = FUNCTIONS[name]
                 auc = function(scores, xs, attributions, self.targets, baseline=self.baseline, **params)["auc"]
                 per_sample[f"metrics/{name}/auc"] = auc
                 scalars[f"{name}_auc"] = np.mean(auc)

@@ -112,9 +112,11 @@ class IntegratedGradients(GradientMethod):
                 point = (x[block.samples, None] - b) * per_copy(self.alphas[block.copies], x.ndim + 1)
                 point += b
                 points.append(fold(point))
-            weights = np.tile(self.weights[block.copies], block.samples.stop - block.samples.start)
+            weights = None
+            if self.quadrature != "midpoint":
+                weights = np.tile(self.weights[block.copies], block.samples.stop - block.samples.start)
             for total, g in zip(totals, model.gradients(points, block.weights(ys))):
-                if self.quadrature != "midpoint":
+                if weights is not None:
                     g = g * weights.reshape((-1,) + (1,) * (g.ndim - 1))
                 total[block.samples] += block.sums(g)
         attributions = [t * (x - b) / self.steps for t, x, b in zip(totals, xs, self._baselines)]

@@ -2,6 +2,7 @@
 from typing import NamedTuple
 
 from ....validation import describe
+from ...tabular_input import fitted_columns
 from ..tree_paths import LeafPaths
 from .sklearn_trees import SUPPORTED, category_encoding, check_fitted, encoder_of, is_sklearn_tree_model, read_sklearn
 
@@ -46,8 +47,7 @@ def read_tree_model(model):
     """``TreeModel`` of a fitted scikit-learn, XGBoost, LightGBM or CatBoost tree model."""
     if is_sklearn_tree_model(model):
         check_fitted(model)
-        names = getattr(model, "feature_names_in_", None)
-        names = None if names is None else [str(name) for name in names]
+        names = fitted_columns(model)
         encoding = category_encoding(model)
         categories = None
         if encoding is not None and names is not None:
