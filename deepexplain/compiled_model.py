@@ -112,7 +112,8 @@ class CompiledModel(_Calls):
         self.max_rows = target.fixed_batch
         self._run = None
         self._reference_ops = None  # the op types whose reference activations are held, in order
-        self._reference_activations = None
+        self._fetch_references = None
+        self._held = None  # the reference activations, held for the gradient function
 
     def _output(self, inputs):
         with unfused(getattr(self.target, "model", None) if self.method.rule is not None else None):
@@ -130,7 +131,7 @@ class CompiledModel(_Calls):
         if self.method.rule is not None:
             self._warn_unmodified(inputs, output)
         ruled = ruled_ops(inputs, output, self.method.rule)
-        if self._reference_activations is not None:
+        if self._held is not None:
             self._bind_references(ruled)
         weighted = _weighted(output, weights)
         with active_rule(self.method.rule, ruled):
@@ -149,7 +150,7 @@ class CompiledModel(_Calls):
         inputs = list(inputs)
         ops = ruled_ops(inputs, self._output(inputs), self.method.rule)
         self._reference_ops = [op.type for op in ops]
-        return [tf.identity(t) for unit in ops for t in unit.references]
+        return [tf.identity(t) for unit in ops for t in self.method.held_references(unit)]
 
     def _bind_references(self, ops):
         """Give the method's rule the reference activations of the units ``ops`` it replaces."""
@@ -158,8 +159,8 @@ class CompiledModel(_Calls):
                 f"{self.method.name}: the model built other ops for the reference rows ({self._reference_ops}) than "
                 f"for the samples ({[op.type for op in ops]})"
             )
-        arrays = self._reference_activations
-        self.method.bind(ops, list(zip(arrays[::2], arrays[1::2])), self.runtime.constant)
+        held = iter(self._held)
+        self.method.bind(ops, [[next(held).read() for _ in self.method.held_references(unit)] for unit in ops])
 
     def _build_outputs(self, *tensors):
         inputs, weights = list(tensors[:-1]), tensors[-1]
@@ -189,12 +190,20 @@ class CompiledModel(_Calls):
         A method with reference rows (``reference_inputs``) first has their activations
         computed, by a forward pass through a function of their own."""
         build = self._build_gradients if self.method.needs_gradients else self._build_outputs
-        references = getattr(self.method, "reference_inputs", None)
-        if references is not None:
-            fetch = self.runtime.compile(self._build_activations, self.signature)
-            self._reference_activations = self._in_calls(fetch, references())
+        if getattr(self.method, "reference_inputs", None) is not None:
+            self._fetch_references = self.runtime.compile(self._build_activations, self.signature)
+            self._held = [self.runtime.hold(a) for a in self._reference_activations()]
         weights = tf.TensorSpec(None, tf.float32, name="target_weights")
         self._run = self.runtime.compile(build, self.signature + [weights])
+
+    def _reference_activations(self):
+        return self._in_calls(self._fetch_references, self.method.reference_inputs())
+
+    def refresh(self):
+        """Recompute the reference activations with the model's current weights, in place: the
+        gradient function keeps reading them without being compiled again."""
+        if self._held is not None:
+            self.runtime.assign(self._held, self._reference_activations())
 
     def _in_calls(self, run, arrays):
         return in_fixed_calls(run, arrays, self.max_rows)

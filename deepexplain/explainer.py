@@ -50,6 +50,14 @@ class Explainer:
         for the methods that report it (``intgrad``); else None."""
         return getattr(self.method, "delta", None)
 
+    def refresh(self):
+        """Recompute what the compiled explainer holds from the model's current weights: the
+        activations of deeplift's baseline and deepshap's background, computed on the first ``run``.
+        Call it after the weights change (a training step); the other methods read the weights on
+        every ``run``. One forward pass of the reference rows; no new trace, no new graph ops."""
+        if isinstance(self._model, CompiledModel):
+            self._model.refresh()
+
     def run(self, xs, ys=None, batch_size=None):
         """Attributions for ``xs`` (an array, or a list for several inputs).
 

@@ -6,8 +6,10 @@ on NumPy arrays as often as needed:
     run = runtime.compile(build, signature)
     outputs = run(*arrays)
 
-``build(*tensors)`` returns a tensor or a (nested) list/tuple/dict of tensors; it may
-call ``runtime.constant(array)`` for a tensor holding a fixed array.
+``build(*tensors)`` returns a tensor or a (nested) list/tuple/dict of tensors. It may
+read arrays held for it: ``held = runtime.hold(array)`` (made before ``compile``),
+``held.read()`` inside ``build``; ``runtime.assign(helds, arrays)`` later changes their
+values without compiling again.
 ``signature`` lists a ``tf.TensorSpec`` for each argument (the batch dimension is
 usually ``None``); a graph runtime also accepts existing graph tensors there,
 which are then fed directly (the user's own input placeholders).
@@ -40,13 +42,25 @@ def static_shape(tensor):
     return None if shape.rank is None else tuple(shape.as_list())
 
 
+class Held:
+    """An array that compiled functions read from a variable (see ``hold``): ``read()``, inside
+    ``build``, gives a tensor of its value at run time."""
+
+    def __init__(self, variable, feed=None):
+        self.variable = variable
+        self.feed = feed  # the placeholder that sets a graph's variable
+
+    def read(self):
+        return self.variable.value()
+
+
 class GraphRuntime:
     """Compiles into the graph of a TF1-style session; runs with ``session.run``."""
 
     def __init__(self, session, graph=None):
         self.session = session
         self.graph = graph if graph is not None else session.graph
-        self._uninitialized = []  # (initializer, placeholder, array) of the constants not yet set
+        self._uninitialized = []  # (Held, array) of the held arrays not yet set
         self._check_open()
 
     def _check_open(self):
@@ -83,22 +97,27 @@ class GraphRuntime:
 
         return run
 
-    def constant(self, array):
-        """A tensor of the graph holding ``array``, for ``build``: a variable outside every
-        collection (the user's initialisers and savers do not see it), set by a feed, so that
-        the array is not written into the graph definition. The variables made by one ``build``
-        are set together, by one ``session.run`` at its end: each run after the graph grew
-        costs a pass over the whole graph (two seconds on ResNet50)."""
+    def hold(self, array):
+        """A :class:`Held` ``array``: a variable of the graph outside every collection (the user's
+        initialisers and savers do not see it), set by a feed, so that the array is not written
+        into the graph definition. The variables made before one ``compile`` are set together at
+        its end, by one ``session.run``: each run after the graph grew costs a pass over the whole
+        graph (two seconds on ResNet50)."""
         with self.graph.as_default():
-            value = tf.compat.v1.placeholder(array.dtype, array.shape)
-            variable = tf.compat.v1.Variable(value, trainable=False, collections=[])
-        self._uninitialized.append((variable.initializer, value, array))
-        return variable.value()
+            feed = tf.compat.v1.placeholder(array.dtype, array.shape)
+            held = Held(tf.compat.v1.Variable(feed, trainable=False, collections=[]), feed)
+        self._uninitialized.append((held, array))
+        return held
+
+    def assign(self, helds, arrays):
+        """Give the :class:`Held` ``helds`` the values ``arrays``: one ``session.run`` of their initialisers."""
+        self._uninitialized.extend(zip(helds, arrays))
+        self._initialize()
 
     def _initialize(self):
         if self._uninitialized:
-            initializers, values, arrays = zip(*self._uninitialized)
-            self._run(list(initializers), dict(zip(values, arrays)))
+            helds, arrays = zip(*self._uninitialized)
+            self._run([h.variable.initializer for h in helds], {h.feed: a for h, a in zip(helds, arrays)})
             self._uninitialized = []
 
 
@@ -133,11 +152,16 @@ class EagerRuntime:
         return run
 
     @staticmethod
-    def constant(array):
-        """A tensor holding ``array``, for ``build``: an eager tensor, which the traced function
-        captures by reference (the array is not copied into the function's definition)."""
+    def hold(array):
+        """A :class:`Held` ``array``: an eager variable, which the traced function reads by reference."""
         with tf.init_scope():
-            return tf.constant(array)
+            return Held(tf.Variable(array, trainable=False))
+
+    @staticmethod
+    def assign(helds, arrays):
+        """Give the :class:`Held` ``helds`` the values ``arrays``."""
+        for held, array in zip(helds, arrays):
+            held.variable.assign(array)
 
 
 def default_runtime(session=None, graph=None, jit_compile=False):

@@ -2,9 +2,8 @@
 
 * :class:`MethodAttributions`: a deepexplain method (``deepexplain.METHODS``) through one
   explainer. Its compiled function reads the model's variables, so it sees the current weights
-  without being traced again. DeepLIFT and DeepShap hold the activations of their reference
-  rows, computed when the explainer is compiled from the weights of that moment; they get a
-  new explainer on every logged epoch.
+  without being traced again; the activations of DeepLIFT's and DeepShap's reference rows are
+  recomputed in place on every logged epoch (``Explainer.refresh``).
 * :class:`PermutationAttributions`: the toolbox's
   :class:`~deepexplain.explainable.PermutationImportance` (Breiman, 2001) of the probe rows
   and labels, one importance per feature.
@@ -38,7 +37,7 @@ class MethodAttributions:
         params = dict(params)
         if "progress" in inspect.signature(METHODS[method]).parameters:
             params.setdefault("progress", False)
-        self.fresh_each_epoch = getattr(make_method(method, params), "reference_inputs", None) is not None
+        make_method(method, params)  # checks the parameters now, not on the first logged epoch
         self.method, self.params, self.logits, self.batch_size = method, params, logits, batch_size
         self.explainer = None
         self._model = None
@@ -49,8 +48,10 @@ class MethodAttributions:
             return de.get_explainer(self.method, model, logits=self.logits, **self.params)
 
     def __call__(self, model, xs, ys):
-        if self.explainer is None or model is not self._model or self.fresh_each_epoch:
+        if self.explainer is None or model is not self._model:
             self.explainer, self._model = self._explainer(model), model
+        else:
+            self.explainer.refresh()
         return np.asarray(self.explainer.run(xs, ys, self.batch_size), np.float32), {}
 
 

@@ -47,9 +47,8 @@ class AttributionCallback(keras.callbacks.Callback, tf_keras.callbacks.Callback)
     graph-mode training (eager execution disabled). On each logged epoch it
 
     1. explains ``xs`` with the current weights through an explainer compiled once (its
-       function reads the model's variables: no retracing, no new graph ops), except for
-       DeepLIFT and DeepShap, whose reference activations depend on the weights: they get a
-       new explainer on every logged epoch;
+       function reads the model's variables: no retracing, no new graph ops; DeepLIFT's and
+       DeepShap's reference activations are recomputed in place, see ``Explainer.refresh``);
     2. appends the maps to the HDF5 file ``out`` (``/attributions/<method>``: epochs ×
        samples × features, ``/epochs``; see :mod:`deepexplain.keras.history`), which a later
        ``fit`` with the same ``out`` continues;

@@ -21,7 +21,8 @@ for Max/Min; other pooling routes them with the op's own gradient kernel.
 
 The reference activations (the inputs and outputs of every ruled op on the reference
 rows) are computed once, by a forward pass of the reference rows when the explainer is
-compiled, and held by the compiled function; row ``i`` of every model call is compared
+compiled, and held by the compiled function (``Explainer.refresh()`` recomputes them after the
+weights change); row ``i`` of every model call is compared
 with reference row ``i mod R``. DeepLIFT has one reference row, its baseline; DeepShap
 has its background rows. This needs a model whose rows are independent (true of
 inference-mode Keras models).
@@ -173,15 +174,18 @@ class ReferenceRule(GradientMethod):
     def reference_inputs(self):
         raise NotImplementedError
 
-    def bind(self, ops, activations, constant):
-        """Keep, for each unit of ``ops``, its reference tensors (``activations``, pairs of arrays of ``R``
-        rows) as tensors made by ``constant``; a rectifier's output is not kept (it is recomputed)."""
-        self._activations = {}
-        for unit, (z, y) in zip(ops, activations):
-            op = unit.exit
-            rectifier = len(unit.ops) == 1 and op.type in NONLINEARITIES
-            recomputed = rectifier and NONLINEARITIES[op.type].forward is not None
-            self._activations[op] = (constant(z), None if recomputed else constant(y))
+    @staticmethod
+    def held_references(unit):
+        """The tensors of ``unit`` whose reference values the rule reads: its ``references``, less
+        the output of a single rectifier (recomputed from its input)."""
+        z, y = unit.references
+        nonlinearity = NONLINEARITIES.get(unit.exit.type) if len(unit.ops) == 1 else None
+        return (z,) if nonlinearity is not None and nonlinearity.forward is not None else (z, y)
+
+    def bind(self, ops, activations):
+        """Keep, for each unit of ``ops``, the tensors ``activations`` holding the reference values of
+        its ``held_references`` (``R`` rows each)."""
+        self._activations = {unit.exit: (*values, None)[:2] for unit, values in zip(ops, activations)}
 
     @covers_units(lambda unit: True)
     @covers_reductions

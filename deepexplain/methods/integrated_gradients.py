@@ -24,20 +24,12 @@ from .base import GradientMethod, check_baseline, copy_blocks, fold, per_copy
 RULES = ("midpoint", "gausslegendre")
 
 
-def midpoint_alphas(steps):
-    """The ``steps`` midpoint-rule nodes of [0, 1]; each has weight ``1 / steps``."""
-    return ((np.arange(steps) + 0.5) / steps).astype(np.float32)
-
-
 MAX_GAUSS_LEGENDRE_STEPS = 1000
 """Most Gauss-Legendre points: NumPy computes the nodes from a ``steps × steps`` matrix."""
 
 
-def quadrature(rule, steps):
-    """``(alphas, weights)``: the ``steps`` nodes of [0, 1] of ``rule`` and their weights times ``steps``
-    (all exactly 1 for the midpoint rule, so that its sums are not rounded by the weights)."""
-    if rule == "midpoint":
-        return midpoint_alphas(steps), np.ones(steps, np.float32)
+def gauss_legendre(steps):
+    """``(alphas, weights)``: the ``steps`` Gauss-Legendre nodes of [0, 1] and their weights times ``steps``."""
     nodes, weights = np.polynomial.legendre.leggauss(steps)
     return ((nodes + 1) / 2).astype(np.float32), (weights * (steps / 2)).astype(np.float32)
 
@@ -87,7 +79,9 @@ class IntegratedGradients(GradientMethod):
                 f"steps: expected at most {MAX_GAUSS_LEGENDRE_STEPS} points with rule='gausslegendre' (its nodes "
                 f"cost steps² memory to compute, and converge long before), got {self.steps}"
             )
-        self.alphas, self.weights = quadrature(rule, self.steps)
+        # the midpoint rule's nodes are made per block and its weights are all 1 (no rounding): memory does not
+        # grow with steps
+        self._gauss_legendre = gauss_legendre(self.steps) if rule == "gausslegendre" else None
         self.quadrature = rule
         self.tolerance = non_negative_float("tolerance", tolerance)
         self.baseline = baseline
@@ -107,14 +101,12 @@ class IntegratedGradients(GradientMethod):
     def attribute_batch(self, model, xs, ys, batch_size):
         totals = [np.zeros_like(x) for x in xs]
         for block in copy_blocks(len(ys), self.steps, batch_size, self.progress, self.name):
+            alphas, weights = self._nodes(block)
             points = []
             for x, b in zip(xs, self._baselines):
-                point = (x[block.samples, None] - b) * per_copy(self.alphas[block.copies], x.ndim + 1)
+                point = (x[block.samples, None] - b) * per_copy(alphas, x.ndim + 1)
                 point += b
                 points.append(fold(point))
-            weights = None
-            if self.quadrature != "midpoint":
-                weights = np.tile(self.weights[block.copies], block.samples.stop - block.samples.start)
             for total, g in zip(totals, model.gradients(points, block.weights(ys))):
                 if weights is not None:
                     g = g * weights.reshape((-1,) + (1,) * (g.ndim - 1))
@@ -122,6 +114,13 @@ class IntegratedGradients(GradientMethod):
         attributions = [t * (x - b) / self.steps for t, x, b in zip(totals, xs, self._baselines)]
         self._deltas.append(self._convergence_delta(model, xs, ys, attributions))
         return attributions
+
+    def _nodes(self, block):
+        """The block's nodes ``α_k`` and, for Gauss-Legendre, each row's weight ``w_k·steps`` (None: all 1)."""
+        if self._gauss_legendre is None:
+            return ((np.arange(block.copies.start, block.copies.stop) + 0.5) / self.steps).astype(np.float32), None
+        alphas, weights = (a[block.copies] for a in self._gauss_legendre)
+        return alphas, np.tile(weights, block.samples.stop - block.samples.start)
 
     def _convergence_delta(self, model, xs, ys, attributions):
         """``Σ attributions − (T(x) − T(x̄))`` per sample; warns where it exceeds ``tolerance·|T(x) − T(x̄)|``."""

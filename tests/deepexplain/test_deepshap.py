@@ -4,9 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conv_networks import eager_only, max_cnn, max_mlp, model_outputs
 from networks import EagerStyle, GraphStyle
 from test_maxpool_rule import assert_complete
+
+from deepexplain import DeepExplain
 
 RNG = np.random.default_rng(3)
 IMAGES = RNG.normal(size=(4, 8, 8, 2)).astype(np.float32)
@@ -184,3 +187,70 @@ def test_default_calls_hold_a_large_background():
     outputs = model_outputs(EagerStyle(), model, ROWS[:3]).sum(axis=1)
     expected = model_outputs(EagerStyle(), model, background).sum(axis=1).mean()
     assert_complete(result, outputs - expected)
+
+
+def _variable_mlp():
+    """``max_mlp``'s layout with its weights in variables, and a function giving them new values."""
+    rng = np.random.default_rng(5)
+    w1 = tf.Variable(rng.normal(0, 0.7, (6, 12)).astype(np.float32))
+    w2 = tf.Variable(rng.normal(0, 0.6, (10, 3)).astype(np.float32))
+
+    def model(x):
+        h = tf.nn.leaky_relu(tf.matmul(x, w1), alpha=0.2)
+        groups = tf.reduce_max(tf.reshape(h, [-1, 4, 3]), axis=2)
+        pairs = tf.reduce_min(tf.reshape(h, [-1, 6, 2]), axis=-1)
+        return tf.matmul(tf.concat([groups, pairs], axis=1), w2)
+
+    new_values = [rng.normal(0, 0.7, (6, 12)).astype(np.float32), rng.normal(0, 0.6, (10, 3)).astype(np.float32)]
+    return model, (w1, w2), new_values
+
+
+REFERENCES = [("deeplift", {"baseline": ROW_BACKGROUND[0]}), ("deepshap", {"background": ROW_BACKGROUND})]
+
+
+def _check_refreshed(before, after, fresh, outputs, reference_outputs):
+    np.testing.assert_allclose(after, fresh, rtol=1e-5, atol=1e-6)
+    assert np.abs(after - before).max() > 0.1  # the new weights changed the attributions
+    assert_complete(after, outputs.sum(axis=1) - reference_outputs.sum(axis=1).mean())
+
+
+@pytest.mark.filterwarnings("error")  # every op on the path has a rule
+@pytest.mark.parametrize("method, params", REFERENCES)
+def test_refresh_follows_new_weights_without_tracing_again(method, params):
+    model, weights, new_values = _variable_mlp()
+    with DeepExplain() as de:
+        explainer = de.get_explainer(method, model, **params)
+        before = explainer.run(ROWS)
+        traces = explainer.runtime.trace_count
+        for weight, value in zip(weights, new_values):
+            weight.assign(value)
+        explainer.refresh()
+        after = explainer.run(ROWS)
+        assert explainer.runtime.trace_count == traces
+        fresh = de.get_explainer(method, model, **params).run(ROWS)
+    references = params.get("background", params.get("baseline"))
+    _check_refreshed(before, after, fresh, model(ROWS).numpy(), model(np.reshape(references, (-1, 6))).numpy())
+
+
+@pytest.mark.session
+@pytest.mark.filterwarnings("error")  # every op on the path has a rule
+@pytest.mark.parametrize("method, params", REFERENCES)
+def test_refresh_in_a_session_adds_no_graph_ops(method, params):
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+        model, weights, new_values = _variable_mlp()
+        X = tf.compat.v1.placeholder(tf.float32, (None, 6))
+        with DeepExplain(session=sess) as de:
+            T = model(X)
+            sess.run(tf.compat.v1.global_variables_initializer())
+            explainer = de.get_explainer(method, T, X, **params)
+            before = explainer.run(ROWS)
+            sess.run([w.assign(v) for w, v in zip(weights, new_values)])
+            ops = len(graph.get_operations())
+            explainer.refresh()
+            after = explainer.run(ROWS)
+            assert len(graph.get_operations()) == ops
+            fresh = de.get_explainer(method, T, X, **params).run(ROWS)
+        references = np.reshape(params.get("background", params.get("baseline")), (-1, 6))
+        outputs, reference_outputs = sess.run(T, {X: ROWS}), sess.run(T, {X: references})
+    _check_refreshed(before, after, fresh, outputs, reference_outputs)

@@ -147,12 +147,19 @@ def test_keras3_traces_once_across_epochs_and_fits(tmp_path):
                                    rtol=1e-5, atol=1e-7)
 
 
-def test_deeplift_references_follow_the_weights(tmp_path):
+@pytest.mark.parametrize("method, params", [("deeplift", {}), ("deepshap", {"background": PROBES[::2]})])
+def test_reference_activations_follow_the_weights_without_tracing_again(tmp_path, method, params):
     model = keras3_model()
-    fit(model, AttributionCallback("deeplift", PROBES, ONE_HOT, out=tmp_path / "a.h5"))
+    callback = AttributionCallback(method, PROBES, ONE_HOT, out=tmp_path / "a.h5", **params)
+    fit(model, callback, epochs=1)
+    explainer = callback._attributions.explainer
+    traces = explainer.runtime.trace_count
+    fit(model, callback)
+    assert callback._attributions.explainer is explainer and explainer.runtime.trace_count == traces
     with h5py.File(tmp_path / "a.h5") as f:
-        last = f["attributions/deeplift"][-1]
-    np.testing.assert_allclose(last, deepexplain.explain("deeplift", model, PROBES, ONE_HOT), rtol=1e-5, atol=1e-7)
+        last = f[f"attributions/{method}"][-1]
+    np.testing.assert_allclose(last, deepexplain.explain(method, model, PROBES, ONE_HOT, **params), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_tf_keras_eager_traces_once(tmp_path):
@@ -168,24 +175,25 @@ def test_tf_keras_eager_traces_once(tmp_path):
 
 
 @pytest.mark.session
-def test_tf_keras_graph_mode_adds_no_ops_after_the_first_epoch(tmp_path):
+@pytest.mark.parametrize("method, params", [("grad*input", {}), ("deepshap", {"background": PROBES[::2]})])
+def test_tf_keras_graph_mode_adds_no_ops_after_the_first_epoch(tmp_path, method, params):
     from tf_keras.api._v1.keras import backend
 
     graph = tf.Graph()
     with graph.as_default():
         model = tf_keras_model()
-        callback = AttributionCallback("grad*input", PROBES, ONE_HOT, log_dir=tmp_path / "logs", out=tmp_path / "a.h5",
-                                       metrics=["completeness"])
+        callback = AttributionCallback(method, PROBES, ONE_HOT, log_dir=tmp_path / "logs", out=tmp_path / "a.h5",
+                                       metrics=["completeness"], **params)
         fit(model, callback, epochs=1)
         ops = len(graph.get_operations())
         fit(model, callback, epochs=2)
         assert len(graph.get_operations()) == ops
         with deepexplain.DeepExplain(session=backend.get_session()) as de:
-            expected = de.explain("grad*input", model, xs=PROBES, ys=ONE_HOT)
+            expected = de.explain(method, model, xs=PROBES, ys=ONE_HOT, **params)
     with h5py.File(tmp_path / "a.h5") as f:
         assert f["epochs"][()].tolist() == [0, 1, 2]
-        np.testing.assert_allclose(f["attributions/grad*input"][-1], expected, rtol=1e-6, atol=1e-7)
-    assert sorted(events(tmp_path / "logs")["attributions/grad*input/completeness_error"]) == [0, 1, 2]
+        np.testing.assert_allclose(f[f"attributions/{method}"][-1], expected, rtol=1e-5, atol=1e-6)
+    assert sorted(events(tmp_path / "logs")[f"attributions/{method}/completeness_error"]) == [0, 1, 2]
 
 
 def test_permutation_importance_equals_the_toolbox_on_the_final_weights(tmp_path):
