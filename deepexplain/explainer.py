@@ -75,6 +75,8 @@ class Explainer:
             self._input_shapes = [x.shape[1:] for x in xs_list]
         if self.split is not None:
             xs_list, multiple = [self._layer_outputs(xs_list, batch_size)], False
+            if self._model is None:
+                self._references_at_layer(xs_list[0].shape[1:], batch_size)
         self.method.check(xs_list)
         model = self._compiled(xs_list)
         ys = self._weights(ys, n, model.output_shape)
@@ -137,6 +139,21 @@ class Explainer:
         slices = list(row_slices(n, batch_size)) if batch_size else [slice(0, n)]
         parts = [self._layer_run(*[x[rows] for x in xs_list])[0] for rows in slices]
         return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def _references_at_layer(self, layer_shape, batch_size):
+        """A ``baseline`` (one sample) or ``background`` (rows) given as model inputs, shaped like ``xs`` and
+        not like the layer's output, is replaced by its output at the layer, once (text models: reference
+        token ids). Given at the layer, it is used as it is."""
+        for name, rows in (("baseline", lambda a: a[None]), ("background", lambda a: a)):
+            value = getattr(self.method, name, None)
+            if value is None:
+                continue
+            arrays, _ = as_array_list(name, value)
+            arrays = [rows(a) for a in arrays]
+            inputs = [a.shape[1:] for a in arrays] == list(self._input_shapes)
+            if inputs and (len(arrays) > 1 or arrays[0].shape[1:] != layer_shape):
+                mapped = self._layer_outputs(arrays, batch_size)
+                setattr(self.method, name, mapped[0] if name == "baseline" else mapped)
 
     def _compiled(self, xs_list):
         if self._model is None:

@@ -136,3 +136,22 @@ def test_layer_errors_name_the_parameter():
     bypass = "layer: expected a layer through which the model uses all of its inputs, got 'dense'"
     with pytest.raises(ValueError, match=bypass):
         deepexplain.explain("saliency", bypassed, np.ones((2, 3), np.float32), layer="dense")
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("method, name, given", [
+    ("deeplift", "baseline", IDS[2]), ("intgrad", "baseline", IDS[2]), ("deepshap", "background", IDS[:2]),
+    ("expected_gradients", "background", IDS[:2]),
+])
+def test_references_given_as_token_ids_are_embedded(flavour, method, name, given):
+    """A baseline or background of token ids (shaped like xs) equals the same references given at the layer."""
+    params = {"progress": False, "seed": 0} if method == "expected_gradients" else {}
+    params.update({"steps": 4, "progress": False} if method == "intgrad" else {})
+    with explaining(flavour) as (de, model):
+        from_ids = de.explain(method, model, xs=IDS, ys=YS, layer="embedding", **{name: given}, **params)
+        embedded = de.explain(method, model, xs=IDS, ys=YS, layer="embedding", **{name: EMBEDDINGS[given]}, **params)
+    np.testing.assert_allclose(from_ids, embedded, rtol=1e-5, atol=1e-6)
+    if method in ("deeplift", "deepshap"):
+        references = EMBEDDINGS[given].reshape((-1, TOKENS, DIM))
+        change = (reference_output(EMBEDDINGS[IDS]) * YS).sum(1) - (reference_output(references) @ YS.T).mean(0)
+        np.testing.assert_allclose(from_ids.sum(1), change, rtol=1e-5, atol=1e-6)
