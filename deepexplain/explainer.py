@@ -43,6 +43,8 @@ class Explainer:
         self._model = None
         self._layer_run = None
         self._input_shapes = None
+        self._input_references = None  # {name: rows}: a baseline or background given as model inputs (with layer=)
+        self._stale = False
 
     @property
     def last_delta(self):
@@ -51,12 +53,12 @@ class Explainer:
         return getattr(self.method, "delta", None)
 
     def refresh(self):
-        """Recompute what the compiled explainer holds from the model's current weights: the
-        activations of deeplift's baseline and deepshap's background, computed on the first ``run``.
-        Call it after the weights change (a training step); the other methods read the weights on
-        every ``run``. One forward pass of the reference rows; no new trace, no new graph ops."""
-        if isinstance(self._model, CompiledModel):
-            self._model.refresh()
+        """Let the next ``run`` recompute what the compiled explainer holds from the model's current
+        weights: the activations of deeplift's baseline and deepshap's background (computed on the first
+        ``run``), and, with ``layer=``, a baseline or background given as model inputs. Call it after the
+        weights change (a training step); the other methods read the weights on every ``run``. One
+        forward pass of the reference rows; no new trace, no new graph ops."""
+        self._stale = self._model is not None
 
     def run(self, xs, ys=None, batch_size=None):
         """Attributions for ``xs`` (an array, or a list for several inputs).
@@ -74,11 +76,12 @@ class Explainer:
         if self._input_shapes is None:
             self._input_shapes = [x.shape[1:] for x in xs_list]
         if self.split is not None:
-            xs_list, multiple = [self._layer_outputs(xs_list, batch_size)], False
-            if self._model is None:
-                self._references_at_layer(xs_list[0].shape[1:], batch_size)
+            xs_list, multiple = [self._at_layer(xs_list, batch_size)], False
         self.method.check(xs_list)
         model = self._compiled(xs_list)
+        if self._stale and isinstance(model, CompiledModel):
+            model.refresh()
+        self._stale = False
         ys = self._weights(ys, n, model.output_shape)
         ys = self._explained.sample_weights(ys, n)
         batch_size = fit_fixed_batch(batch_size, model.max_rows)
@@ -140,20 +143,33 @@ class Explainer:
         parts = [self._layer_run(*[x[rows] for x in xs_list])[0] for rows in slices]
         return np.concatenate(parts).astype(np.float32, copy=False)
 
-    def _references_at_layer(self, layer_shape, batch_size):
-        """A ``baseline`` (one sample) or ``background`` (rows) given as model inputs, shaped like ``xs`` and
-        not like the layer's output, is replaced by its output at the layer, once (text models: reference
-        token ids). Given at the layer, it is used as it is."""
+    def _at_layer(self, xs_list, batch_size):
+        """The layer's outputs for ``xs_list``; on the first run and after ``refresh``, also those of the
+        references given as model inputs, handed to the method."""
+        outputs = self._layer_outputs(xs_list, batch_size)
+        if self._model is None:
+            self._input_references = self._given_as_inputs(outputs.shape[1:])
+        if self._input_references and (self._model is None or self._stale):
+            for name, arrays in self._input_references.items():
+                mapped = self._layer_outputs(arrays, batch_size)
+                setattr(self.method, name, mapped[0] if name == "baseline" else mapped)
+        return outputs
+
+    def _given_as_inputs(self, layer_shape):
+        """``{name: rows}``: the method's ``baseline`` (one sample) or ``background`` (rows) when given as model
+        inputs, shaped like ``xs`` and not like the layer's output (text models: reference token ids). Given at
+        the layer, a reference is used as it is."""
+        given = {}
         for name, rows in (("baseline", lambda a: a[None]), ("background", lambda a: a)):
             value = getattr(self.method, name, None)
             if value is None:
                 continue
-            arrays, _ = as_array_list(name, value)
-            arrays = [rows(a) for a in arrays]
-            inputs = [a.shape[1:] for a in arrays] == list(self._input_shapes)
-            if inputs and (len(arrays) > 1 or arrays[0].shape[1:] != layer_shape):
-                mapped = self._layer_outputs(arrays, batch_size)
-                setattr(self.method, name, mapped[0] if name == "baseline" else mapped)
+            arrays = [rows(a) for a in as_array_list(name, value)[0]]
+            if [a.shape[1:] for a in arrays] == list(self._input_shapes) and (
+                len(arrays) > 1 or arrays[0].shape[1:] != layer_shape
+            ):
+                given[name] = arrays
+        return given
 
     def _compiled(self, xs_list):
         if self._model is None:

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..context import DeepExplain
-from ..methods import METHODS, make_method
+from ..methods import METHODS, make_method, method_parameters
 from ..validation import positive_int, random_generator
 
 PERMUTATION_IMPORTANCE = "permutation_importance"
@@ -37,7 +37,8 @@ class MethodAttributions:
         params = dict(params)
         if "progress" in inspect.signature(METHODS[method]).parameters:
             params.setdefault("progress", False)
-        make_method(method, params)  # checks the parameters now, not on the first logged epoch
+        own = method_parameters(method)  # checked now, not on the first logged epoch; layer= is the explainer's
+        make_method(method, {k: v for k, v in params.items() if k not in ("layer", "sum_embedding") or k in own})
         self.method, self.params, self.logits, self.batch_size = method, params, logits, batch_size
         self.explainer = None
         self._model = None

@@ -17,7 +17,7 @@ import numpy as np
 from ..batching import rows_per_call
 from ..validation import positive_int, random_generator
 from .deeplift import ReferenceRule
-from .references import check_background
+from .references import check_background, subset
 
 
 class DeepShap(ReferenceRule):
@@ -56,11 +56,13 @@ class DeepShap(ReferenceRule):
         random_generator("seed", seed)
         self.seed = seed
         self._background = None
+        self._kept = None
 
     def check(self, xs):
-        if self._background is None:  # drawn once: the compiled function holds its activations
-            draws = random_generator("seed", self.seed)
-            self._background = check_background(self.background, xs, self.max_background, draws)
+        background = check_background(self.background, xs)
+        if self._kept is None:  # drawn once: the compiled function holds the activations of these rows
+            self._kept = subset(len(background[0]), self.max_background, random_generator("seed", self.seed))
+        self._background = [b[self._kept] for b in background]
 
     @property
     def references(self):

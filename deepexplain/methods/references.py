@@ -25,8 +25,14 @@ def check_background(background, xs, max_rows=None, rng=None):
         raise ValueError(
             f"background: expected the same number of rows for every input, got {[len(b) for b in arrays]}"
         )
-    m = rows.pop()
-    if max_rows is not None and m > max_rows:
-        keep = np.sort(rng.choice(m, max_rows, replace=False))
+    if max_rows is not None:
+        keep = subset(rows.pop(), max_rows, rng)
         arrays = [b[keep] for b in arrays]
     return arrays
+
+
+def subset(rows, max_rows, rng):
+    """The indices of ``max_rows`` of ``rows`` rows drawn with ``rng``, in order; all of them when there are no more."""
+    if rows <= max_rows:
+        return slice(None)
+    return np.sort(rng.choice(rows, max_rows, replace=False))

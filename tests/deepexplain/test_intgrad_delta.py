@@ -87,3 +87,22 @@ def test_midpoint_memory_does_not_grow_with_steps():
     finally:
         tracemalloc.stop()
     assert peak < 200_000 * 4 / 4
+
+
+def test_an_interrupted_run_leaves_the_explainer_as_it_was(monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) in the middle of the model calls: the next run gives the same numbers."""
+    explainer = deepexplain.get_explainer("intgrad", smooth, steps=64, baseline=BASELINE, progress=False)
+    expected, delta = explainer.run(XS, batch_size=16), explainer.last_delta
+    model, calls = explainer._model, iter(range(100))
+    gradients = model.gradients
+
+    def interrupted(*args):
+        if next(calls) == 2:
+            raise KeyboardInterrupt
+        return gradients(*args)
+
+    monkeypatch.setattr(model, "gradients", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        explainer.run(XS, batch_size=16)
+    np.testing.assert_array_equal(explainer.run(XS, batch_size=16), expected)
+    np.testing.assert_array_equal(explainer.last_delta, delta)

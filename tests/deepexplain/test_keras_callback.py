@@ -21,6 +21,8 @@ X = RNG.random((32, 6), dtype=np.float32)
 Y = (X[:, 0] + X[:, 1] > 1).astype(np.int64) + (X[:, 2] > 0.5)
 PROBES = X[:5]
 ONE_HOT = np.eye(3, dtype=np.float32)[Y[:5]]
+TOKEN_IDS = RNG.integers(0, 9, (24, 4))
+TOKEN_LABELS = (TOKEN_IDS.sum(axis=1) > 16).astype(np.int64)
 
 
 def keras3_model():
@@ -160,6 +162,26 @@ def test_reference_activations_follow_the_weights_without_tracing_again(tmp_path
         last = f[f"attributions/{method}"][-1]
     np.testing.assert_allclose(last, deepexplain.explain(method, model, PROBES, ONE_HOT, **params), rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("method, params", [("intgrad", {"steps": 4, "progress": False}), ("deeplift", {}),
+                                            ("deepshap", {"background": TOKEN_IDS[-3:]})])
+def test_text_model_at_its_embedding_follows_the_weights(tmp_path, method, params):
+    """layer= over token ids; a background of ids is embedded again with each epoch's weights."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(9, 3, name="embedding"),
+                              keras.layers.Dense(4, activation="tanh"), keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(2)])
+    model.compile(keras.optimizers.Adam(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    probes, ys = TOKEN_IDS[:3], np.eye(2, dtype=np.float32)[TOKEN_LABELS[:3]]
+    callback = AttributionCallback(method, probes, ys, out=tmp_path / "a.h5", layer="embedding", **params)
+    model.fit(TOKEN_IDS, TOKEN_LABELS, epochs=3, verbose=0, callbacks=[callback])
+    with h5py.File(tmp_path / "a.h5") as f:
+        maps = f[f"attributions/{method}"][()]
+    assert maps.shape == (3, 3, 4)
+    expected = deepexplain.explain(method, model, probes, ys, layer="embedding", **params)
+    np.testing.assert_allclose(maps[-1], expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(maps[-1] - maps[0]).max() > 1e-3
 
 
 def test_tf_keras_eager_traces_once(tmp_path):
