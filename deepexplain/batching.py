@@ -1,4 +1,6 @@
 """Streaming work through a model in bounded chunks of rows."""
+import os
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -44,3 +46,22 @@ def fit_fixed_batch(batch_size, fixed_rows):
     if fixed_rows is None:
         return batch_size
     return min(batch_size, fixed_rows) if batch_size else fixed_rows
+
+
+def memory_limit():
+    """Bytes a computation may hold at once: half of this machine's physical memory (None: unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_memory(name, value, nbytes, what):
+    """Refuses a count that cannot be honoured: a ValueError naming the parameter ``name`` (given
+    ``value``) when ``nbytes``, the memory ``what`` needs at once, exceeds :func:`memory_limit`."""
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(
+            f"{name}: expected a count whose {what} fit in memory, got {value}, which needs "
+            f"{nbytes / 2**30:.1f} GiB at once (more than half of this machine's {2 * limit / 2**30:.1f} GiB)"
+        )

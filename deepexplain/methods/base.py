@@ -4,7 +4,6 @@ A method receives a :class:`~deepexplain.compiled_model.CompiledModel` and
 validated float32 inputs (a list of arrays with a common batch size) and
 returns one attribution array per input. Methods never branch on the runtime.
 """
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -65,20 +64,39 @@ class PerturbationMethod(AttributionMethod):
         return batch_size or min(n_samples, DEFAULT_ROWS)
 
     def masked_outputs(self, model, xs, ys, masks, copies, batch_size):
-        """``(n, copies)`` target values: entry ``(i, c)`` is ``T(xs[i] ⊙ masks(c))``.
+        """``(n, copies)`` target values: entry ``(i, c)`` is ``T(xs[i] ⊙ masks(c))`` (one group of
+        :meth:`masked_output_groups`)."""
+        return next(self.masked_output_groups(model, xs, ys, masks, copies, copies, batch_size))[1]
 
-        ``masks(c)`` maps an array of copy indices to one multiplicative mask per
-        input, shaped ``(len(c),) + sample shape``. Rows are streamed through the
-        model at most ``batch_size`` at a time.
+    def masked_output_groups(self, model, xs, ys, masks, copies, group, batch_size):
+        """The target values of the copies, by groups of ``group`` consecutive copies: yields
+        ``(copies of the group as a slice, (n, len(slice)) values)``, entry ``(i, c)`` being
+        ``T(xs[i] ⊙ masks(c))``.
+
+        ``masks(c)`` maps an array of copy indices to one multiplicative mask per input, shaped
+        ``(len(c),) + sample shape``. Rows, group-major then sample-major, are streamed through
+        the model at most ``batch_size`` at a time across group boundaries; only the values of the
+        group being filled are held, so memory does not grow with ``copies``.
         """
         n = len(ys)
-        values = np.empty(n * copies, np.float32)
+        pending, held, start = [], 0, 0  # values not yet yielded, their count, the first copy of their group
         for rows in expanded_rows(n, copies, batch_size, self.progress, self.name):
             index = np.arange(rows.start, rows.stop)
-            owner, copy = index // copies, index % copies
+            first = index // (n * group) * group  # the first copy of each row's group
+            size = np.minimum(group, copies - first)
+            within = index - first * n
+            owner, copy = within // size, first + within % size
             masked = [x[owner] * m for x, m in zip(xs, masks(copy))]
-            values[rows] = model.outputs(masked, ys[owner])
-        return values.reshape(n, copies)
+            pending.append(model.outputs(masked, ys[owner]))
+            held += len(index)
+            if held < n * min(group, copies - start):
+                continue
+            values, offset = np.concatenate(pending), 0
+            while start < copies and held - offset >= n * min(group, copies - start):
+                size = min(group, copies - start)
+                yield slice(start, start + size), values[offset:offset + n * size].reshape(n, size)
+                offset, start = offset + n * size, start + size
+            pending, held = [values[offset:]], held - offset
 
 
 def check_baseline(baseline, xs):
@@ -100,24 +118,60 @@ def check_baseline(baseline, xs):
     return arrays
 
 
-class SeededDraws:
-    """A method's random draws, made by ``make(generators)`` from ``count`` generators derived
-    from ``seed`` (None, an int or a NumPy Generator): afresh on every run, except that an
-    int seed, which gives the same draws on every run, keeps them for the runs whose
-    ``key`` (the samples' shapes) is the same."""
+DRAW_CHUNK_VALUES = 2**16
+"""Random values per chunk of draws (see :class:`StreamedDraws` and :func:`chunk_copies`)."""
+
+
+def chunk_copies(values_per_copy):
+    """Copies per chunk of draws when each copy takes ``values_per_copy`` random values: a
+    chunk holds about ``DRAW_CHUNK_VALUES`` values, and at least one copy."""
+    return max(1, DRAW_CHUNK_VALUES // max(1, values_per_copy))
+
+
+class StreamedDraws:
+    """A method's random draws for the copies ``0 … count − 1`` of a run, made when asked for,
+    in chunks of ``chunk`` copies.
+
+    Chunk ``k`` is ``make(generator, size)`` (a list of arrays of ``size`` rows, one row per
+    copy) with a generator derived from the run's seed and ``k`` alone (a ``SeedSequence``
+    spawn key): the draws of a copy depend neither on ``batch_size`` nor on which block asks
+    for them, and only the chunks of the latest request are held, so memory does not grow with
+    ``count``. ``seed`` (None, an int or a NumPy Generator): an int gives the same draws on
+    every run; None and a Generator, fresh draws on every run.
+    """
 
     def __init__(self, seed):
         random_generator("seed", seed)
         self.seed = seed
-        self._kept = None
 
-    def __call__(self, key, count, make):
-        if self._kept is not None and self._kept[0] == key:
-            return self._kept[1]
-        draws = make(*random_generator("seed", self.seed).spawn(count))
-        if isinstance(self.seed, numbers.Integral):
-            self._kept = (key, draws)
-        return draws
+    def start(self, count, chunk, make, key=()):
+        """Begins a run's draws for ``count`` copies; ``key`` (a tuple of ints, e.g. a sample's index)
+        gives independent draws for each key."""
+        if isinstance(self.seed, np.random.Generator):
+            self._root = np.random.SeedSequence(self.seed.integers(2**63, size=2))
+        else:
+            self._root = np.random.SeedSequence(self.seed)
+        self._count, self._chunk, self._make, self._key, self._held = count, chunk, make, tuple(key), {}
+
+    def __getitem__(self, copies):
+        """The draws of the copies of the slice ``copies``: one array per kind of draw."""
+        chunks = range(copies.start // self._chunk, (copies.stop - 1) // self._chunk + 1)
+        self._held = {k: self._held[k] for k in chunks if k in self._held}  # the others are let go first
+        for k in chunks:
+            if k not in self._held:
+                self._held[k] = self._draw(k)
+        parts = [
+            [kind[max(copies.start - k * self._chunk, 0):copies.stop - k * self._chunk] for kind in self._held[k]]
+            for k in chunks
+        ]
+        return [np.concatenate(kind) for kind in zip(*parts)]  # new arrays: a block's draws keep no chunk alive
+
+    def _draw(self, k):
+        """Chunk ``k``: the draws of copies ``k·chunk …``."""
+        root = self._root
+        sequence = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + self._key + (k,))
+        generator = np.random.default_rng(sequence)
+        return self._make(generator, min(self._chunk, self._count - k * self._chunk))
 
 
 def expanded_rows(n_samples, copies, batch_size, progress=False, desc=None):
@@ -144,23 +198,26 @@ class Block(NamedTuple):
 def copy_blocks(n_samples, copies, batch_size, progress=False, desc=None):
     """The grid of ``copies`` points per sample cut into :class:`Block`s of at most
     ``rows_per_call(batch_size, n_samples)`` points: whole samples when one call holds all
-    copies of a sample, else runs of one sample's copies.
+    copies of a sample, else runs of one sample's copies. The blocks are made one at a time
+    (their number grows with ``copies``).
 
     A block's points are built by broadcasting a slice of the samples against a slice of
     per-copy arrays, ``(samples, copies, ...)``, with no gathers, and folded into rows."""
     rows = rows_per_call(batch_size, n_samples)
     if rows >= copies:
         per_call = rows // copies
-        blocks = [
+        blocks = (
             Block(slice(i, min(i + per_call, n_samples)), slice(0, copies)) for i in range(0, n_samples, per_call)
-        ]
+        )
+        total = -(-n_samples // per_call)
     else:
-        blocks = [
+        blocks = (
             Block(slice(i, i + 1), slice(c, min(c + rows, copies)))
             for i in range(n_samples)
             for c in range(0, copies, rows)
-        ]
-    return tqdm(blocks, desc=desc, unit="batch", leave=False) if progress else blocks
+        )
+        total = n_samples * -(-copies // rows)
+    return tqdm(blocks, total=total, desc=desc, unit="batch", leave=False) if progress else blocks
 
 
 def fold(block):

@@ -6,19 +6,20 @@ is the mean of ``∂ΣT·ys/∂x`` at those points times ``(x − r)``. It estim
 integrated gradients averaged over the background, so the sums approach
 ``T(x) − mean_r T(r)`` as ``samples`` grows.
 
-The draws are made once per run (once per explainer for an integer ``seed``, which
-gives the same draws every run) and shared by every sample (common random numbers):
-each sample's estimate is distributed exactly as with draws of its own, a sample's
-attributions do not depend on the other samples of the run, and differences between
-samples are not blurred by independent draws. They come from generators derived
-from ``seed``, so results do not depend on ``batch_size``.
+The draws of a run (the same on every run for an integer ``seed``) are shared by
+every sample (common random numbers): each sample's estimate is distributed exactly
+as with draws of its own, a sample's attributions do not depend on the other samples
+of the run, and differences between samples are not blurred by independent draws.
+They are made in chunks of copies as the blocks need them, each chunk from a
+generator derived from ``seed`` and the chunk's index (:class:`~.base.StreamedDraws`),
+so memory does not grow with ``samples`` and results do not depend on ``batch_size``.
 The points of all samples are folded into the batch dimension and streamed in
 blocks of at most ``batch_size`` rows.
 """
 import numpy as np
 
 from ..validation import non_negative_float, positive_int
-from .base import GradientMethod, SeededDraws, copy_blocks, fold, per_copy
+from .base import GradientMethod, StreamedDraws, chunk_copies, copy_blocks, fold, per_copy
 from .references import check_background
 
 
@@ -60,40 +61,39 @@ class ExpectedGradients(GradientMethod):
     def __init__(self, background=None, samples=200, seed=None, local_smoothing=0.0, progress=True):
         self.background = background
         self.samples = positive_int("samples", samples)
-        self._draws = SeededDraws(seed)
+        self._draws = StreamedDraws(seed)
         self.local_smoothing = non_negative_float("local_smoothing", local_smoothing)
         self.progress = progress
 
     def check(self, xs):
-        background = check_background(self.background, xs)
-        self._starts, self._noise, self._t = self._draws(
-            [x.shape[1:] for x in xs], 3, lambda *g: self._draw(background, *g)
-        )
+        self._background = check_background(self.background, xs)
+        noise = sum(int(np.prod(x.shape[1:])) for x in xs) if self.local_smoothing else 0
+        self._draws.start(self.samples, chunk_copies(2 + noise), self._draw)
 
-    def _draw(self, background, rows, times, noise):
-        """The segments' starts and ``t``, and the local smoothing noise, of every draw."""
-        ref, t = self.draws(rows, times, len(background[0]))
-        starts = [b[ref] for b in background]
-        noises = [
-            self.local_smoothing * noise.standard_normal(r.shape, np.float32) if self.local_smoothing else None
-            for r in starts
+    def _draw(self, generator, size):
+        """``size`` draws: background row indices, positions ``t`` and, with local smoothing, the
+        noise of each input."""
+        rows, t = self.draws(generator, size, len(self._background[0]))
+        if not self.local_smoothing:
+            return [rows, t]
+        return [rows, t] + [
+            self.local_smoothing * generator.standard_normal((size,) + b.shape[1:], np.float32)
+            for b in self._background
         ]
-        return starts, noises, t
 
-    def draws(self, rows, times, background_rows):
-        """``samples`` draws with the generators ``rows`` and ``times``: the background row index and
-        the position ``t`` on the segment."""
-        return rows.integers(background_rows, size=self.samples), times.random(self.samples, np.float32)
+    def draws(self, generator, size, background_rows):
+        """``size`` draws from ``generator``: the background row index and the position ``t`` on the segment."""
+        return generator.integers(background_rows, size=size), generator.random(size, np.float32)
 
     def attribute_batch(self, model, xs, ys, batch_size):
         totals = [np.zeros_like(x) for x in xs]
         for block in copy_blocks(len(ys), self.samples, batch_size, self.progress, self.name):
+            rows, t, *noises = self._draws[block.copies]
             points, deltas = [], []
-            t = self._t[block.copies]
-            for x, r, noise in zip(xs, self._starts, self._noise):
-                start = r[block.copies]
+            for x, b, noise in zip(xs, self._background, noises or [None] * len(xs)):
+                start = b[rows]
                 delta = x[block.samples, None] - start
-                point = (delta if noise is None else delta + noise[block.copies]) * per_copy(t, delta.ndim)
+                point = (delta if noise is None else delta + noise) * per_copy(t, delta.ndim)
                 point += start
                 points.append(fold(point))
                 deltas.append(fold(delta))

@@ -10,11 +10,17 @@ selects which dimensions index the features; the others are grouped, so
 ``sampling_dims=[1, 2]`` on RGB images makes each pixel one feature across its
 channels. The result is shaped ``[batch] + [shape[d] for d in sampling_dims]``.
 With several inputs, every feature of every input is a player.
+
+The orderings are drawn and credited in groups of about ``DEFAULT_ROWS`` masked copies,
+each group's orderings from a generator derived from ``seed`` and the group's index
+(:class:`~.base.StreamedDraws`): memory does not grow with ``samples``, and results do
+not depend on ``batch_size``.
 """
 import numpy as np
 
-from ..validation import describe, is_integer, positive_int, random_generator
-from .base import PerturbationMethod
+from ..batching import DEFAULT_ROWS
+from ..validation import describe, is_integer, positive_int
+from .base import PerturbationMethod, StreamedDraws
 
 
 def feature_ids(shape, sampling_dims):
@@ -63,8 +69,7 @@ class ShapleySampling(PerturbationMethod):
         super().__init__(progress)
         self.samples = positive_int("samples", samples)
         self.sampling_dims = sampling_dims
-        self.seed = seed
-        random_generator("seed", seed)
+        self._ranks = StreamedDraws(seed)
 
     def _check_dims(self, ndim):
         dims = self.sampling_dims
@@ -95,35 +100,57 @@ class ShapleySampling(PerturbationMethod):
             self._grids.append(grid)
             offset += int(np.prod(grid))
         self._players = offset
-        rng = random_generator("seed", self.seed)
-        self._orders = np.stack([rng.permutation(offset) for _ in range(self.samples)])
+        self._group = max(1, DEFAULT_ROWS // offset)  # orderings per group
+        self._ranks.start(self.samples, self._group, self._draw)
+
+    def _draw(self, generator, size):
+        """``size`` random orderings as ranks: ``rank[s, f]`` is the position of feature ``f`` in ordering ``s``."""
+        orders = generator.permuted(np.broadcast_to(np.arange(self._players), (size, self._players)), axis=1)
+        return [np.argsort(orders, axis=1)]
 
     def attribute_batch(self, model, xs, ys, batch_size):
-        n, players, samples = len(ys), self._players, self.samples
-        rank = np.argsort(self._orders, axis=1)  # rank[s, f]: position of feature f in ordering s
-        inner = players - 1  # removal counts 1 .. players-1; 0 and all are shared by every ordering
-
-        def masks(copy):
-            order, removed = copy // inner, copy % inner + 1
-            present = (rank[order] >= removed[:, None]).astype(np.float32)
-            return [present[:, ids] for ids in self._ids]
-
+        n, players = len(ys), self._players
         full = model.outputs(xs, ys)
         empty = model.outputs([np.zeros_like(x) for x in xs], ys)
-        middle = self.masked_outputs(model, xs, ys, masks, samples * inner, batch_size).reshape(n, samples, inner)
-        curve = np.concatenate(
-            [
-                np.broadcast_to(full[:, None, None], (n, samples, 1)),
-                middle,
-                np.broadcast_to(empty[:, None, None], (n, samples, 1)),
-            ],
-            axis=2,
-        )
-        credit = curve[..., :-1] - curve[..., 1:]  # credit[i, s, k]: removing the k-th feature of ordering s
-        values = np.take_along_axis(credit, np.broadcast_to(rank[None], (n, samples, players)), axis=2).mean(axis=1)
+        inner = players - 1  # removal counts 1 .. players-1; 0 and all are shared by every ordering
+        if inner:
+            totals = np.zeros((n, players))
+            for copies, middle in self.masked_output_groups(
+                model, xs, ys, self._masks, self.samples * inner, self._group * inner, batch_size
+            ):
+                totals += self._credits(full, middle, empty, slice(copies.start // inner, copies.stop // inner))
+            values = totals / self.samples
+        else:  # one player: every ordering credits it with the whole change
+            values = (full - empty)[:, None]
         result, offset = [], 0
         for grid in self._grids:
             size = int(np.prod(grid))
             result.append(values[:, offset:offset + size].reshape((n,) + grid).astype(np.float32))
             offset += size
         return result
+
+    def _masks(self, copy):
+        """The masks of the copies ``copy``: copy ``c`` has the first ``c % (players − 1) + 1`` features
+        of ordering ``c // (players − 1)`` removed."""
+        inner = self._players - 1
+        order, removed = copy // inner, copy % inner + 1
+        first = order.min()
+        (rank,) = self._ranks[slice(first, order.max() + 1)]
+        present = (rank[order - first] >= removed[:, None]).astype(np.float32)
+        return [present[:, ids] for ids in self._ids]
+
+    def _credits(self, full, middle, empty, orders):
+        """Each feature's credits summed over the orderings ``orders`` (a slice), from the
+        ``(n, orderings · (players − 1))`` outputs ``middle`` of their masked copies."""
+        (rank,) = self._ranks[orders]
+        n, count = len(full), orders.stop - orders.start
+        curve = np.concatenate(
+            [
+                np.broadcast_to(full[:, None, None], (n, count, 1)),
+                middle.reshape(n, count, -1),
+                np.broadcast_to(empty[:, None, None], (n, count, 1)),
+            ],
+            axis=2,
+        )
+        credit = curve[..., :-1] - curve[..., 1:]  # credit[i, s, k]: removing the k-th feature of ordering s
+        return np.take_along_axis(credit, np.broadcast_to(rank[None], credit.shape), axis=2).sum(axis=1, dtype=float)

@@ -7,18 +7,19 @@ each sample). ``squared=True`` averages ``(∂ΣT·ys/∂x)²`` instead
 variance of the gradient over the copies (VarGrad, Adebayo et al., 2018). With
 zero noise, SmoothGrad equals ``saliency``.
 
-The ``samples`` noise draws ``z`` are made once per run (once per explainer for an
-integer ``seed``, which gives the same draws every run) and shared by every
-sample, each scaled by its own ``σ`` (common random numbers): each sample's
-estimate is distributed exactly as with noise of its own, a sample's map does not
-depend on the other samples of the run, and the draws cost ``samples`` times the
-size of one sample instead of ``n`` times that. The copies of all samples are
-folded into the batch dimension and streamed in blocks of at most ``batch_size`` rows.
+The ``samples`` noise draws ``z`` of a run (the same on every run for an integer
+``seed``) are shared by every sample, each scaled by its own ``σ`` (common random
+numbers): each sample's estimate is distributed exactly as with noise of its own,
+and a sample's map does not depend on the other samples of the run. The draws are
+made in chunks of copies as the blocks need them (:class:`~.base.StreamedDraws`),
+so memory does not grow with ``samples`` and results do not depend on ``batch_size``.
+The copies of all samples are folded into the batch dimension and streamed in blocks
+of at most ``batch_size`` rows.
 """
 import numpy as np
 
 from ..validation import boolean, non_negative_float, positive_int
-from .base import GradientMethod, SeededDraws, copy_blocks, fold, per_sample
+from .base import GradientMethod, StreamedDraws, chunk_copies, copy_blocks, fold, per_sample
 
 
 class SmoothGrad(GradientMethod):
@@ -65,7 +66,7 @@ class SmoothGrad(GradientMethod):
     def __init__(self, samples=50, noise_level=0.15, seed=None, squared=False, variance=False, progress=True):
         self.samples = positive_int("samples", samples)
         self.noise_level = non_negative_float("noise_level", noise_level)
-        self._draws = SeededDraws(seed)
+        self._noise = StreamedDraws(seed)
         boolean("squared", squared)
         boolean("variance", variance)
         if squared and variance:
@@ -76,9 +77,11 @@ class SmoothGrad(GradientMethod):
         self.progress = progress
 
     def check(self, xs):
-        shapes = [(self.samples,) + x.shape[1:] for x in xs]
-        self._noise = self._draws(
-            shapes, len(xs), lambda *g: [rng.standard_normal(s, np.float32) for s, rng in zip(shapes, g)]
+        shapes = [x.shape[1:] for x in xs]
+        self._noise.start(
+            self.samples,
+            chunk_copies(sum(int(np.prod(s)) for s in shapes)),
+            lambda generator, size: [generator.standard_normal((size,) + s, np.float32) for s in shapes],
         )
 
     def attribute_batch(self, model, xs, ys, batch_size):
@@ -87,8 +90,8 @@ class SmoothGrad(GradientMethod):
         second = [np.zeros(x.shape, np.float64) for x in xs]
         for block in copy_blocks(len(ys), self.samples, batch_size, self.progress, self.name):
             noisy = []
-            for x, s, z in zip(xs, sigmas, self._noise):
-                points = z[None, block.copies] * per_sample(s[block.samples], x.ndim + 1)
+            for x, s, z in zip(xs, sigmas, self._noise[block.copies]):
+                points = z[None] * per_sample(s[block.samples], x.ndim + 1)
                 points += x[block.samples, None]
                 noisy.append(fold(points))
             for f, q, g, points in zip(first, second, model.gradients(noisy, block.weights(ys)), noisy):

@@ -9,6 +9,7 @@ the score: a good attribution gives a low deletion AUC and a high insertion AUC.
 """
 import numpy as np
 
+from ..batching import check_memory
 from ..explanation import Explanation
 from ..validation import positive_int
 from .scores import TargetScores, check_attributions, check_baseline
@@ -24,16 +25,18 @@ def _curves(model, xs, attributions, targets, steps, baseline, logits, batch_siz
     ranks = np.empty((n, d), np.int64)
     order = np.argsort(-attributions.reshape(n, -1), axis=1, kind="stable")
     np.put_along_axis(ranks, order, np.arange(d)[None, :].repeat(n, 0), axis=1)
+    check_memory("steps", steps, (steps + 1) * (8 * n + 40), "curves")
     counts = np.round(np.linspace(0, d, steps + 1)).astype(np.int64)
+    distinct = counts[np.flatnonzero(np.diff(counts, prepend=-1))]  # counts never decrease: at most d + 1 points
 
     def perturb(i, copies):
-        changed = ranks[i][None, :] < counts[copies][:, None]
+        changed = ranks[i][None, :] < distinct[copies][:, None]
         start, end = (flat_b, flat_x[i]) if insert else (flat_x[i], flat_b)
         return np.where(changed, end, start).reshape((-1,) + shape)
 
-    curves = scores.copies(n, steps + 1, perturb, scores.targets(targets, xs))
-    fractions = counts / d
-    auc = ((curves[:, 1:] + curves[:, :-1]) / 2 * np.diff(fractions)).sum(axis=1)
+    scored = scores.copies(n, len(distinct), perturb, scores.targets(targets, xs))
+    auc = ((scored[:, 1:] + scored[:, :-1]) / 2 * np.diff(distinct / d)).sum(axis=1)
+    curves, fractions = scored[:, np.searchsorted(distinct, counts)], counts / d
     return Explanation({"fraction": fractions, "curves": curves, "auc": auc}, "insertion" if insert else "deletion",
                        params={"steps": steps, "logits": logits}, model=model)
 

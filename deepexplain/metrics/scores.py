@@ -83,6 +83,13 @@ class TargetScores:
         ``perturb(i, cs)`` returns the perturbed copies ``cs`` (an int array) of sample ``i``.
         """
         values = np.empty(n * copies)
+        for rows, scores in self.copy_batches(n, copies, perturb, targets):
+            values[rows] = scores
+        return values.reshape(n, copies)
+
+    def copy_batches(self, n, copies, perturb, targets):
+        """The scores of :meth:`copies` as they come: yields ``(rows, scores)``, ``rows`` a slice of
+        the ``n · copies`` rows (sample-major: row ``r`` is copy ``r % copies`` of sample ``r // copies``)."""
 
         def make_rows(start, stop):
             index = np.arange(start, stop)
@@ -90,8 +97,7 @@ class TargetScores:
             return np.concatenate([perturb(i, copy[owners == i]) for i in np.unique(owners)])
 
         for rows, predictions in self.predictor.stream(n * copies, make_rows, name="xs"):
-            values[rows] = _pick(predictions, targets[np.arange(rows.start, rows.stop) // copies])
-        return values.reshape(n, copies)
+            yield rows, _pick(predictions, targets[np.arange(rows.start, rows.stop) // copies])
 
 
 def _pick(predictions, targets):

@@ -6,10 +6,12 @@ For subsets ``S`` of ``n`` features drawn at random, the Pearson correlation bet
 every n exactly when the model is linear in the features it removes (gradient*input on a linear
 model gives 1 for every n).
 """
+import functools
 import warnings
 
 import numpy as np
 
+from ..batching import check_memory
 from ..explanation import Explanation
 from ..validation import describe, is_integer, positive_int
 from .random_draws import draw_seed
@@ -101,6 +103,10 @@ def sensitivity_n(model, xs, attributions, targets=None, ns=None, n_subsets=100,
     flat_b = check_baseline(baseline, xs).reshape(-1)
     flat_x, flat_a = xs.reshape(n, -1), attributions.reshape(n, -1).astype(np.float64)
 
+    check_memory("n_subsets", n_subsets, len(ns) * n_subsets * (n * 32 + 17 * d),
+                 "subsets (their masks per sample and output changes)")
+
+    @functools.lru_cache(maxsize=1)  # the copies stream sample by sample: each sample's masks are drawn once
     def masks(i):
         return np.concatenate([subset_masks(seed, i, d, k, n_subsets) for k in ns])
 

@@ -19,7 +19,7 @@ def test_on_one_row_at_the_grid_equals_intgrad(style, monkeypatch):
     monkeypatch.setattr(
         ExpectedGradients,
         "draws",
-        lambda self, rows, times, m: (np.zeros(self.samples, int), next(drawn)[:self.samples]),
+        lambda self, generator, size, m: (np.zeros(size, int), next(drawn)[:size]),
     )
     model = max_mlp()
     expected = style.explain("intgrad", model, ROWS, steps=steps, baseline=BACKGROUND[0])

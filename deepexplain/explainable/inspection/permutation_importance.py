@@ -3,12 +3,16 @@
 column j shuffled by the r-th permutation, y), greater-is-better metrics.
 
 All F·R permuted copies are one stream of F·R·n rows, built chunk by chunk while they go
-through the model, and each copy is scored as soon as its rows are predicted.
+through the model, and each copy is scored as soon as its rows are predicted. The permutations
+are drawn in chunks of copies as the stream needs them, each chunk from a generator derived from
+``random_state`` and the chunk's index: memory does not grow with ``n_repeats``.
 """
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...batching import check_memory
 from ...explanation import Explanation
+from ...methods.base import StreamedDraws, chunk_copies
 from ...models import Predictor
 from ...validation import as_float_array, describe, is_number, positive_int, random_generator
 from ..tabular_input import as_rows, column_names, fitted_columns, row_dtype
@@ -142,24 +146,26 @@ class PermutationImportance:
         y = np.asarray(y)
         if y.ndim == 0 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y: expected one target per row of X ({X.shape[0]}), got shape {y.shape}")
+        check_memory("n_repeats", self.n_repeats, X.shape[1] * self.n_repeats * 32, "importances")
         predictions = self.predictor(X)
         if self.metric == "accuracy":
             y = class_labels(y, predictions.shape[1], self.classes)
         elif self.metric in ("r2", "neg_mean_squared_error"):
             y = regression_targets(y, predictions.shape[1], self.metric)
         n, n_features = X.shape
-        rng = random_generator("random_state", self.random_state)
         copies = n_features * self.n_repeats
-        permutations = np.argsort(rng.random((copies, n)), axis=1)
-        copy_feature = np.repeat(np.arange(n_features), self.n_repeats)
+        permutations = StreamedDraws(self.random_state)
+        permutations.start(copies, chunk_copies(n), lambda generator, size: [np.argsort(generator.random((size, n)),
+                                                                                        axis=1)])
         baseline = self._score(y, predictions)
 
         def permuted_rows(start, stop):
             index = np.arange(start, stop)
             copy, row = np.divmod(index, n)
+            (order,) = permutations[slice(int(copy[0]), int(copy[-1]) + 1)]
             rows = X[row]
-            feature = copy_feature[copy]
-            rows[np.arange(len(index)), feature] = X[permutations[copy, row], feature]
+            feature = copy // self.n_repeats
+            rows[np.arange(len(index)), feature] = X[order[copy - copy[0], row], feature]
             return rows
 
         scores = np.empty(copies)

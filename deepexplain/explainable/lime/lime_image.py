@@ -20,6 +20,7 @@ import numpy as np
 from skimage.color import gray2rgb, rgb2lab
 from skimage.segmentation import mark_boundaries, quickshift, slic
 
+from ...batching import check_memory
 from ...explanation import Explanation
 from ...models import Predictor, predict_streamed
 from ...validation import as_float_array, describe, is_number, positive_float, random_generator
@@ -180,6 +181,7 @@ class LimeImage:
         num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the image")
         segments = self._segments(image)
         n_segments = int(segments.max()) + 1
+        check_memory("num_samples", num_samples, num_samples * (24 * n_segments + 64), "perturbed samples")
         if self.hide_color is None:
             flat = image.reshape(segments.size, -1)
             counts = np.bincount(segments.ravel(), minlength=n_segments)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ...batching import check_memory
 from ...explanation import Explanation
 from ...models import Predictor
 from ...validation import describe, positive_float, random_generator
@@ -296,6 +297,7 @@ class LimeTabular:
         names = self.feature_names if self.fitted_ else self._check_without_data(x)
         random_state = self.random_state if random_state is None else random_state
         num_features, num_samples, rng = check_sampling(num_features, num_samples, random_state, "the sample")
+        check_memory("num_samples", num_samples, num_samples * (32 * len(x) + 64), "perturbed samples")
         sample_rows = self.sample if self.fitted_ else self.sample_around
         interpretable, rows = sample_rows(x, num_samples, rng)
         outputs = self.predictor(rows, progress=self.progress, desc="LimeTabular", name="sample")

@@ -13,6 +13,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...batching import check_memory
 from ...explanation import Explanation
 from ...keras_models import is_keras_model
 from ...models import Predictor, predict_streamed
@@ -129,6 +130,7 @@ class LimeText:
         feature_of_piece = np.full(len(pieces), -1)
         feature_of_piece[is_word] = feature_of_word
         n_features = len(vocabulary)
+        check_memory("num_samples", num_samples, num_samples * (40 * n_features + 64), "perturbed texts")
 
         removed_counts = rng.integers(1, n_features + 1, size=num_samples)
         ranks = np.argsort(np.argsort(rng.random((num_samples, n_features)), axis=1), axis=1)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ...batching import check_memory
 from ...explanation import check_output
 from ...models import Predictor, default_batch_size
 from ...validation import positive_int, random_generator
@@ -105,7 +106,11 @@ class KernelShap(ShapPlots):
         n_samples = positive_int("n_samples", n_samples)
         if n_samples < 2:
             raise ValueError(f"n_samples: expected at least 2 coalitions, got {n_samples}")
-        l1_reg = check_l1_reg(l1_reg, X.shape[1])
+        M = X.shape[1]
+        coalitions = min(n_samples, 2**M - 2) if M > 1 else 0
+        check_memory("n_samples", n_samples, coalitions * (17 * M + 8 + 16 * len(X) * len(self.expected_value)),
+                     "coalitions (their masks, weights and mean model outputs per sample)")
+        l1_reg = check_l1_reg(l1_reg, M)
         check_output(output, len(self.expected_value))
         batch_size = positive_int("batch_size", batch_size, allow_none=True)
         masks, weights = kernel_coalitions(X.shape[1], n_samples, random_generator("random_state", random_state))
