@@ -14,7 +14,6 @@ With ``no_info = 0`` and non-negative data, ``pp`` is the paper's ``δ ∈ X ∩
 problems are solved by projected FISTA (:mod:`cem.fista`), with a bisection over ``c``
 per instance. Every instance of ``X`` is explained at once.
 """
-import time
 import warnings
 
 import numpy as np
@@ -40,16 +39,14 @@ from deepexplain.validation import (
 )
 
 from .black_box import BlackBoxLoop
-from .fista import BIG, Constants, Fista, GraphLoop, State
+from .calls import CallSizer
+from .fista import BIG, Constants, Fista, GraphLoop
+from .packed import CONSTANT_ROWS, STATE_ROWS, pack, pack_state, unpack, unpack_state
 from .predictor import Predictor
 
 MODES = ("PN", "PP")
 PROGRESS_DELAY = 2.0
 """Seconds after which ``verbose=None`` shows the progress bar."""
-CALL_SECONDS = 0.25
-"""With progress shown, each call runs about this long (the bar moves after each)."""
-FIRST_CALL = 20
-"""Iterations of the first call with progress shown, which measures the speed of the rest."""
 
 
 def next_c(c, lower, upper, found):
@@ -66,8 +63,8 @@ class CEM:
 
     ``sess`` is a ``tf.compat.v1.Session`` holding the model (session style) or None (eager
     style). ``predict`` is a Keras model / ``tf.Module`` returning class probabilities
-    (gradients by autodiff, the optimisation in a compiled loop: one call per c round with
-    ``verbose=False``, else calls of about ``CALL_SECONDS`` so that progress can be shown) or any function from arrays
+    (gradients by autodiff, the optimisation in a compiled loop, in calls of about
+    :data:`cem.calls.CALL_SECONDS` so that progress moves and Ctrl-C stops any run promptly) or any function from arrays
     to class probabilities (a black box: the optimisation in NumPy, central-difference
     gradients with ``eps``, recomputed every ``update_num_grad`` iterations with one batched
     call). ``shape`` is ``(batch, *features)``; only the feature dimensions have to match ``X``.
@@ -117,6 +114,7 @@ class CEM:
         self._numpy_fista = Fista(*hyper, xp=np)
         self._graph_loop = GraphLoop(self.fista, self.gamma, ae=None if ae_model is None else self._autoencode)
         self._programs = {}
+        self._call_sizers = {}  # per shape of X
 
     def _autoencode(self, x):
         out = tf.convert_to_tensor(call_model(self.ae_model, x))
@@ -159,7 +157,9 @@ class CEM:
         (``PP``, ``PP_pred`` and ``PP_empty`` for PN; ``PN``, ``PN_pred`` for PP) are None.
         Rows without a solution are NaN, with prediction -1, distance NaN and ``found`` False
         (with a warning), also when no row has one. ``verbose`` shows progress: True
-        always, False never, None (default) once a run takes more than a few seconds.
+        always, False never, None (default) once a run takes more than a few seconds. Memory
+        does not grow with ``max_iterations`` or ``c_steps``, and Ctrl-C stops a run within about
+        a quarter of a second (the explainer stays usable).
         """
         verbose = boolean("verbose", verbose, allow_none=True)
         X = self._check_X(X)
@@ -184,22 +184,16 @@ class CEM:
         best = [np.full(n, BIG, np.float32), X.copy(), np.zeros_like(X), np.zeros_like(X)]
         best_c = c.copy()
         run = self._loop(X, onehot, eps0)
-        chunk = self.max_iterations if verbose is False else min(FIRST_CALL, self.max_iterations)
+        sizer = self._call_sizers.setdefault(X.shape, CallSizer())
         bar = tqdm(total=self.c_steps * self.max_iterations, desc=f"CEM {self.mode}, {n} instances, iterations",
                    disable=verbose is False, delay=0 if verbose else PROGRESS_DELAY, leave=False)
         with bar:
             for _ in range(self.c_steps):
                 consts = Constants(X, onehot, no_info, lower, upper, c)
                 state = self._numpy_fista.initial_state(consts, *best)
-                start = 0
-                while start < self.max_iterations:
-                    stop = min(start + chunk, self.max_iterations)
-                    began = time.perf_counter()
-                    state = State(*run(consts, state, start, stop))
-                    if verbose is not False:  # the next call runs about CALL_SECONDS
-                        chunk = max(1, int((stop - start) * CALL_SECONDS / max(time.perf_counter() - began, 1e-6)))
+                for start, stop in sizer.calls(self.max_iterations):
+                    state = run(consts, state, start, stop)
                     bar.update(stop - start)
-                    start = stop
                 improved = state.best_dist < best[0]
                 best_c = np.where(improved, c, best_c)
                 best = [state.best_dist, state.best_adv, state.best_grad_graph, state.best_grad_num]
@@ -293,20 +287,19 @@ class CEM:
         if key not in self._programs:
             self._programs[key] = self._loop_runtime.compile(self._build_loop, self._signature(X, onehot))
         program = self._programs[key]
-        return lambda consts, state, start, stop: program(*consts, *state, np.int32(start), np.int32(stop))
+        return lambda consts, state, start, stop: unpack_state(*program(*pack(consts, state, start, stop)))
 
-    def _signature(self, X, onehot, state=True):
-        rows = tf.TensorSpec((None,) + X.shape[1:], tf.float32)
-        scalars = tf.TensorSpec((None,), tf.float32)
-        consts = [rows, tf.TensorSpec((None, onehot.shape[1]), tf.float32), rows, rows, rows, scalars]
-        if not state:
-            return consts
-        step = tf.TensorSpec((), tf.int32)
-        return consts + [rows] * 4 + [scalars] + [rows] * 3 + [tf.TensorSpec((None,), tf.bool), step, step]
+    @staticmethod
+    def _signature(X, onehot):
+        """The packed arguments (:func:`cem.packed.pack`)."""
+        rows = len(CONSTANT_ROWS) + len(STATE_ROWS)
+        return [tf.TensorSpec((rows, None) + X.shape[1:], tf.float32),
+                tf.TensorSpec((None, onehot.shape[1]), tf.float32), tf.TensorSpec((3, None), tf.float32),
+                tf.TensorSpec((2,), tf.int32)]
 
-    def _build_loop(self, *tensors):
-        consts, state = Constants(*tensors[:6]), State(*tensors[6:15])
-        return list(self._graph_loop.run(consts, state, self.predictor.tensor, *tensors[15:]))
+    def _build_loop(self, rows, onehot, per_row, steps):
+        consts, state = unpack(rows, onehot, per_row)
+        return list(pack_state(self._graph_loop.run(consts, state, self.predictor.tensor, steps[0], steps[1])))
 
     def _smooth_gradient(self, X):
         """``(consts, y) -> clip(∇_y(‖x0 − y‖² + γ‖AE(in) − in‖²))`` for black boxes: NumPy, or

@@ -37,6 +37,8 @@ from .predictor import Predictor
 
 N_CANDIDATES = 8
 """Candidates optimised per requested counterfactual."""
+BLOCK = 64
+"""Candidates optimised together (one model call per iteration); more are optimised block after block."""
 
 
 class Counterfactual:
@@ -127,6 +129,8 @@ class Counterfactual:
         (``original`` and its class). Fewer than asked (and a warning) when fewer distinct
         solutions were found. ``verbose`` shows progress: True always,
         False never, None (default) once the search takes more than a few seconds.
+        The ``8·n_counterfactuals`` candidates are optimised 64 at a time (``N_CANDIDATES``,
+        ``BLOCK``): memory grows with the solutions kept only, never with ``max_iterations``.
         """
         verbose = boolean("verbose", verbose, allow_none=True)
         x = as_float_array("original", original)
@@ -149,7 +153,7 @@ class Counterfactual:
         target = self._target(target_class, probs.shape[1], original_class)
 
         found = self._search(x.astype(np.float64), low, high, categories, original_class, target,
-                             N_CANDIDATES * n_counterfactuals, max_iterations, verbose)
+                             n_counterfactuals, max_iterations, verbose)
         if len(found) < n_counterfactuals:
             warnings.warn(f"Found {len(found)} of {n_counterfactuals} counterfactuals; increase max_iterations",
                           stacklevel=2)
@@ -175,25 +179,44 @@ class Counterfactual:
             raise ValueError(f"target_class: expected a class other than the original prediction {original_class}")
         return int(target_class)
 
-    def _search(self, x, low, high, categories, original_class, target, n, max_iterations, verbose):
-        """Adam on the normalised features ``z = (x' − min)/(max − min)`` for ``n`` candidates at once."""
+    def _search(self, x, low, high, categories, original_class, target, wanted, max_iterations, verbose):
+        """Up to ``wanted`` distinct solutions, closest first, of ``N_CANDIDATES·wanted`` candidates optimised
+        ``BLOCK`` at a time: memory bounded by the block and the solutions kept, whatever ``wanted``."""
         rng = random_generator("random_state", self.random_state)
         scale = high - low
         z0 = (x - low) / scale
-        # Starts: x itself, points around x, and points anywhere in the box (for diversity).
-        near = np.arange(n) < n // 2
-        around = np.clip(z0 + rng.uniform(-0.25, 0.25, (n, x.size)), 0, 1)
-        z = np.where(near[:, None], around, rng.uniform(0, 1, (n, x.size)))
-        z[0] = z0
-        lam = self.lam_init * 10 ** rng.uniform(-1, 0, n)
-        lam[0] = self.lam_init
+        n = N_CANDIDATES * wanted
+        kept, kept_distance = np.zeros((0, x.size)), np.zeros(0)
+        blocks = range(0, n, BLOCK)
+        with tqdm(total=len(blocks) * max_iterations, desc="Counterfactual iterations", disable=verbose is False,
+                  delay=0 if verbose else PROGRESS_DELAY, leave=False) as bar:
+            for first in blocks:
+                size = min(BLOCK, n - first)
+                # Starts: x itself, points around x, and points anywhere in the box (for diversity).
+                near = np.arange(first, first + size) < n // 2
+                around = np.clip(z0 + rng.uniform(-0.25, 0.25, (size, x.size)), 0, 1)
+                z = np.where(near[:, None], around, rng.uniform(0, 1, (size, x.size)))
+                lam = self.lam_init * 10 ** rng.uniform(-1, 0, size)
+                if first == 0:
+                    z[0], lam[0] = z0, self.lam_init
+                best, best_x = self._optimise(x, z, lam, low, scale, categories, original_class, target,
+                                              max_iterations, bar)
+                ok = np.isfinite(best)
+                kept, kept_distance = np.concatenate([kept, best_x[ok]]), np.concatenate([kept_distance, best[ok]])
+                order = self._distinct((kept - low) / scale, kept_distance)[:wanted]
+                kept, kept_distance = kept[order], kept_distance[order]
+        return list(kept)
+
+    def _optimise(self, x, z, lam, low, scale, categories, original_class, target, max_iterations, bar):
+        """Adam on the normalised features ``z = (x' − min)/(max − min)`` of the candidates ``z`` with
+        weights ``lam``; returns the distance of each candidate's closest solution (inf: none) and the solution."""
+        n = len(z)
+        z0 = (x - low) / scale
         moment, second = np.zeros_like(z), np.zeros_like(z)
         best = np.full(n, np.inf)
         best_x = np.zeros_like(z)
         patience = max(1, max_iterations // 20)
-        steps = tqdm(range(1, max_iterations + 1), desc="Counterfactual iterations", disable=verbose is False,
-                     delay=0 if verbose else PROGRESS_DELAY, leave=False)
-        for step in steps:
+        for step in range(1, max_iterations + 1):
             candidates = low + z * scale
             snapped = self._snap(candidates, categories)
             probs = self.predictor(np.concatenate([snapped, perturbed_rows(candidates, self.eps)]).astype(np.float32))
@@ -213,8 +236,8 @@ class Counterfactual:
             z = np.clip(z, 0, 1)
             if step % patience == 0:
                 lam = np.where(reached, lam, lam / 2)
-        ok = np.isfinite(best)
-        return [best_x[ok][i] for i in self._distinct((best_x[ok] - low) / scale, best[ok])]
+            bar.update(1)
+        return best, best_x
 
     @staticmethod
     def _best_other(probs, original_class):

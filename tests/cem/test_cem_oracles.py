@@ -320,13 +320,3 @@ def test_models_of_other_float_types(dtype, iris, feature_range):
     else:  # float16 probabilities tie at the class boundary: only CEM's own predictions are comparable
         found = result["found"]
         assert found.any() and np.all(result["PN_pred"][found] != result["X_pred"][found])
-
-
-def test_calls_sized_for_progress_give_the_same_result(iris, mlp, feature_range, capsys):
-    """verbose=True splits each compiled c round into several calls; the state passes between them unchanged."""
-    X, _ = iris
-    cem = CEM(None, mlp, "PP", (1, 4), feature_range=feature_range, no_info_val=-1.0, **FAST)
-    whole, split = cem.explain(X[INSTANCES], verbose=False), cem.explain(X[INSTANCES], verbose=True)
-    assert whole["found"].sum() >= 2
-    for key in ("found", "c", "PP", "distance", "grads_graph"):
-        np.testing.assert_array_equal(split[key], whole[key])
