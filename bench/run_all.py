@@ -105,6 +105,8 @@ def run(path, quick, device, timeout):
 
 
 def _time(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
     return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from deepexplain.batching import row_slices
+from deepexplain.batching import check_memory, row_slices
 from deepexplain.explanation import Explanation
 from deepexplain.keras_models import call_model, is_tensorflow_model
 from deepexplain.models import Predictor, default_batch_size
@@ -252,6 +252,7 @@ class GenerativeCausalExplainer:
         batch_size, lr = positive_int("batch_size", batch_size), positive_float("lr", lr)
         settings = np.array([_check_lam(lam), float(boolean("use_ce", use_ce)), lr, *_check_betas(betas)], np.float32)
         progress = boolean("progress", progress)
+        self._check_counts(X.shape[1:], steps, Nalpha, Nbeta, batch_size)
         self._check_vae_input(X.shape[1:])
         self._check_classifier_rows("X", X.shape[1:])
         if not self.default_vae_:
@@ -280,6 +281,15 @@ class GenerativeCausalExplainer:
             raise
         self.Nalpha_, self.Nbeta_ = Nalpha, Nbeta
         return {name: history[:, j] for j, name in enumerate(names)}
+
+    def _check_counts(self, sample_shape, steps, Nalpha, Nbeta, batch_size):
+        """Refuse counts whose work cannot fit in memory: every step decodes and classifies Nα·Nβ latents
+        and a batch (with their gradients, counted twice), and the loss history keeps 5 values a step."""
+        values = int(np.prod(sample_shape)) + self.latent_dim
+        check_memory("Nalpha, Nbeta", f"{Nalpha} × {Nbeta}", 2 * 4 * Nalpha * Nbeta * values,
+                     "draws decoded at every step")
+        check_memory("batch_size", batch_size, 2 * 4 * batch_size * values, "rows of every step")
+        check_memory("steps", steps, 4 * 5 * steps, "loss history")
 
     def _check_classifier(self, x):
         predict = self._compile(f"classify{x.shape[1:]}", self._classify, [self._spec(None, *x.shape[1:])])

@@ -95,3 +95,12 @@ def test_load_checks_the_classifier_input_shape(trained, tmp_path):
         GenerativeCausalExplainer.load(tmp_path, other)
     loaded = GenerativeCausalExplainer.load(tmp_path, softmax_classifier(keras, *HEAD))
     np.testing.assert_array_equal(loaded.explain(X[:1])["images"], trained.explain(X[:1])["images"])
+
+
+@pytest.mark.parametrize("counts, name", [({"Nalpha": 10**5, "Nbeta": 10**5}, "Nalpha, Nbeta"),
+                                          ({"batch_size": 10**11}, "batch_size"), ({"steps": 10**12}, "steps")])
+def test_counts_whose_work_cannot_fit_are_refused_before_training(counts, name):
+    gce = explainer()
+    with pytest.raises(ValueError, match=f"{name}: expected a count whose .* fit in memory"):
+        gce.train(X, **{**QUICK, **counts})
+    assert_untrained(gce)
