@@ -9,13 +9,14 @@ embeddings (16 tokens × 32, the same blocks). ``--images`` samples per model, b
 
 For each gradient method: its time per call (compiled once, best of ``--repeats``) over the
 floor, one compiled forward+backward (tf.GradientTape in a tf.function) over the same rows
-(for DeepShap, the samples × background pairs); for DeepLIFT (zero baseline) and DeepShap the
+(for DeepShap, the samples × background pairs), the two timed alternately so that the load of a
+shared machine weighs on both alike; for DeepLIFT (zero baseline) and DeepShap the
 relative completeness error max |Σφ − Δf| / max |Δf| over the samples (a model whose
 random-weight output hardly changes, such as MobileNetV2 at 32×32, makes it noise); with
 ``--shap``, shap.DeepExplainer's
 time on the same rows where it runs (else the error it raises), after all other figures.
 
-    python bench/bench_architectures.py [--images 2] [--background 4] [--repeats 2] [--shap] [--models ResNet50 ...]
+    python bench/bench_architectures.py [--images 2] [--background 4] [--repeats 20] [--shap] [--models ResNet50 ...]
 """
 import argparse
 import os
@@ -28,7 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from floors import forward_backward  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import paired_best_times  # noqa: E402
 
 import deepexplain  # noqa: E402
 
@@ -121,11 +122,12 @@ def bench(model, images, background_rows, repeats):
             explainer = deepexplain.get_explainer(method, model, **params)
             attributions = explainer.run(xs, ys=ys)
             compile_s = time.perf_counter() - start
-        ours = best_time(lambda run=explainer.run: run(xs, ys=ys), repeats)
         pairs = np.repeat(xs, background_rows, 0) if method == "deepshap" else xs
         pair_ys = np.repeat(ys, background_rows, 0) if method == "deepshap" else ys
         rows_x, rows_y = tf.constant(pairs), tf.constant(pair_ys)
-        base = best_time(lambda x=rows_x, y=rows_y: floor(x, y).numpy(), repeats)
+        ours, base = paired_best_times(
+            lambda run=explainer.run: run(xs, ys=ys), lambda x=rows_x, y=rows_y: floor(x, y).numpy(), repeats
+        )
         error = ""
         if method in ("deeplift", "deepshap"):
             references = background if method == "deepshap" else np.zeros((1,) + tuple(shape), np.float32)
@@ -139,7 +141,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2)
     parser.add_argument("--background", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--shap", action="store_true")
     parser.add_argument("--models", nargs="*", default=[*APPLICATIONS, "ViT", "TextTransformer"])
     args = parser.parse_args()

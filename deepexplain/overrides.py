@@ -292,6 +292,41 @@ def group_gradient(group, grad):
         return tf.gradients(group.output, group.entry, grad_ys=grad)[0]
 
 
+def group_recipe(group):
+    """The group's ``f`` as ``(steps, constants)``, to be recomputed on another entry by :func:`replay`.
+
+    ``steps`` is hashable (one ``(type, sources, attributes)`` per op, inputs first; a source is
+    ``("entry",)``, ``("op", k, j)`` for output ``j`` of step ``k``, or ``("constant", i)``), so that
+    a compiled function taking it traces once per kind of group; ``constants`` are the operands that
+    do not depend on the entry (constants, weights), as tensors."""
+    sources, steps, constants = {group.entry.name: ("entry",)}, [], []
+    for k, op in enumerate(group.ops):
+        inputs = []
+        for t in op.inputs:
+            if t.name not in sources:
+                sources[t.name] = ("constant", len(constants))
+                constants.append(t)
+            inputs.append(sources[t.name])
+        sources.update({t.name: ("op", k, j) for j, t in enumerate(op.outputs)})
+        attributes = tuple(sorted((name, value.SerializeToString()) for name, value in op.node_def.attr.items()
+                                  if not name.startswith("_")))
+        steps.append((op.type, tuple(inputs), attributes))
+    return tuple(steps), tuple(constants)
+
+
+def replay(steps, entry, constants):
+    """The output of the group of :func:`group_recipe`, ``f(entry)``, built again in the current graph
+    (ops of the same types and attributes, without the gradient stamps)."""
+    graph = tf.compat.v1.get_default_graph()
+    outputs = []
+    for op_type, sources, attributes in steps:
+        inputs = [entry if s[0] == "entry" else constants[s[1]] if s[0] == "constant" else outputs[s[1]][s[2]]
+                  for s in sources]
+        attrs = {name: attr_value_pb2.AttrValue.FromString(value) for name, value in attributes}
+        outputs.append(graph.create_op(op_type, inputs, attrs=attrs).outputs)
+    return outputs[-1][0]
+
+
 @tf.RegisterGradient(GRADIENT_NAME)
 def _deepexplain_gradient(op, *grads):
     rule, roles = _active_rule.get()

@@ -26,6 +26,10 @@ weights change); row ``i`` of every model call is compared
 with reference row ``i mod R``. DeepLIFT has one reference row, its baseline; DeepShap
 has its background rows. This needs a model whose rows are independent (true of
 inference-mode Keras models).
+
+On large tensors (``_FUSED_SIZE``) each rule runs as one XLA-compiled kernel (a group's derivative
+taken on the group rebuilt inside it); on smaller ones as separate ops, which cost less than launching
+a compiled kernel.
 """
 import tensorflow as tf
 
@@ -34,15 +38,30 @@ from ..overrides import (
     NONLINEARITIES,
     Reduction,
     Substituted,
+    active_rule,
     covers_reductions,
     covers_units,
     group_gradient,
+    group_recipe,
     original_gradient,
+    replay,
     unbroadcast,
 )
 from .base import GradientMethod, check_baseline
 
 _THRESHOLD = 1e-5
+_ELEMENTWISE_PRODUCTS = frozenset({"Mul", "RealDiv", "Div", "SquaredDifference"})
+_FUSED_SIZE = 32768
+"""A rule compiled by XLA runs so when its tensor holds at least this many values per row times the number
+of reference rows (a row count it runs on at least); on smaller tensors its ops run one by one, which
+costs less than launching a compiled kernel."""
+
+
+def _fused(rule, tensor, reference):
+    """``rule`` (a function compiled by XLA), or its uncompiled form when ``tensor`` is known to hold fewer
+    than ``_FUSED_SIZE`` values per row times the rows of ``reference``."""
+    row, rows = tensor.shape[1:], reference.shape[0] or 1
+    return rule.python_function if row.is_fully_defined() and row.num_elements() * rows < _FUSED_SIZE else rule
 
 
 def reference_rows(reference, t):
@@ -54,16 +73,21 @@ def reference_rows(reference, t):
     return tf.gather(reference, tf.range(tf.shape(t)[0]) % count)
 
 
+def _secant_or(x, y, grad, x_ref, y_ref, derivative):
+    """``grad · Δy/Δx`` where ``|Δx| > 1e-5``, else ``derivative`` (``grad · f'(x)``)."""
+    dx = x - reference_rows(x_ref, x)
+    secant = tf.math.divide_no_nan(y - reference_rows(y_ref, y), dx)
+    return tf.where(tf.abs(dx) > _THRESHOLD, grad * secant, derivative)
+
+
 @tf.function(jit_compile=True, autograph=False)
 def _rescale(z, y, grad, z_ref, y_ref, forward, kernel, attrs):
     """``grad · Δy/Δz`` against the reference activations, else the ordinary gradient ``kernel``;
-    fused into one kernel by XLA. With ``y`` None, ``y = forward(z)`` and ``y_ref = forward(z_ref)``
-    are recomputed."""
+    fused into one kernel by XLA (on large tensors, see ``_fused``). With ``y`` None, ``y = forward(z)``
+    and ``y_ref = forward(z_ref)`` are recomputed."""
     if y is None:
         y, y_ref = forward(z, dict(attrs)), forward(z_ref, dict(attrs))
-    dz = z - reference_rows(z_ref, z)
-    secant = tf.math.divide_no_nan(y - reference_rows(y_ref, y), dz)
-    return tf.where(tf.abs(dz) > _THRESHOLD, grad * secant, kernel(z, y, grad, dict(attrs)))
+    return _secant_or(z, y, grad, z_ref, y_ref, kernel(z, y, grad, dict(attrs)))
 
 
 def _tiled_windows(op):
@@ -123,12 +147,43 @@ def _reduction_rule(op, grad, reduction, x_ref, y_ref):
     return tf.where(tf.abs(dx) > _THRESHOLD, tf.math.divide_no_nan(own + theirs, dx), plain)
 
 
+@tf.function(jit_compile=True, autograph=False)
+def _group_rescale(x, y, grad, x_ref, y_ref, constants, steps):
+    """``_secant_or`` for a group ``y = f(x)``, ``f'(x)`` taken on ``f`` rebuilt from its recipe
+    ``(steps, constants)`` (see ``group_recipe``), so that XLA fuses the group's backward pass with the
+    rule into one kernel."""
+    derivative = tf.gradients(replay(steps, x, constants), x, grad_ys=grad)[0]
+    return _secant_or(x, y, grad, x_ref, y_ref, derivative)
+
+
 def _group_rule(group, grad, x_ref, y_ref):
-    """Rescale over a group ``y = f(x)`` of elementwise ops: ``grad · Δy/Δx``, else ``grad · f'(x)``."""
+    """Rescale over a group ``y = f(x)`` of elementwise ops: ``grad · Δy/Δx``, else ``grad · f'(x)``; fused
+    by XLA on large tensors (see ``_fused``)."""
     x, y = group.entry, group.output
-    dx = x - reference_rows(x_ref, x)
-    secant = tf.math.divide_no_nan(y - reference_rows(y_ref, y), dx)
-    return tf.where(tf.abs(dx) > _THRESHOLD, grad * secant, group_gradient(group, grad))
+    if _fused(_group_rescale, x, x_ref) is not _group_rescale:
+        return _secant_or(x, y, grad, x_ref, y_ref, group_gradient(group, grad))
+    steps, constants = group_recipe(group)
+    with active_rule(None):
+        return _group_rescale(x, y, grad, x_ref, y_ref, constants, steps)
+
+
+@tf.function(jit_compile=True, autograph=False)
+def _elementwise_product_rule(a, b, grad, a_ref, b_ref, op_type):
+    """The operand gradients of ``_product_rule`` for the elementwise ``op_type``, fused by XLA (on large
+    tensors, see ``_fused``)."""
+    a_ref, b_ref = reference_rows(a_ref, a), reference_rows(b_ref, b)
+    if op_type == "SquaredDifference":
+        multiplied = grad * ((a - b) + (a_ref - b_ref))
+        return unbroadcast(multiplied, a), -unbroadcast(multiplied, b)
+    if op_type in ("RealDiv", "Div"):
+        return unbroadcast(grad * (1 / b + 1 / b_ref) / 2, a), unbroadcast(-grad * (a + a_ref) / (2 * b * b_ref), b)
+    return unbroadcast(grad * (b + b_ref) / 2, a), unbroadcast(grad * (a + a_ref) / 2, b)
+
+
+@tf.function(jit_compile=True, autograph=False)
+def _midpoints(a, b, a_ref, b_ref):
+    """``(a + a_r)/2`` and ``(b + b_r)/2``, fused by XLA (on large tensors, see ``_fused``)."""
+    return (a + reference_rows(a_ref, a)) / 2, (b + reference_rows(b_ref, b)) / 2
 
 
 def _product_rule(op, grad, a_ref, b_ref):
@@ -138,19 +193,17 @@ def _product_rule(op, grad, a_ref, b_ref):
     A quotient ``a/b`` is ``a·(1/b)`` with the Rescale multiplier ``−1/(b·b_r)`` of ``1/b``; a squared
     difference ``(a − b)²`` has the multiplier ``(a − b) + (a_r − b_r)`` of ``d²`` in ``d = a − b``."""
     a, b = op.inputs[0], op.inputs[1]
-    a_ref, b_ref = reference_rows(a_ref, a), reference_rows(b_ref, b)
-    if op.type == "SquaredDifference":
-        multiplied = grad * ((a - b) + (a_ref - b_ref))
-        return [unbroadcast(multiplied, a), -unbroadcast(multiplied, b)]
-    if op.type in ("RealDiv", "Div"):
-        return [unbroadcast(grad * (1 / b + 1 / b_ref) / 2, a), unbroadcast(-grad * (a + a_ref) / (2 * b * b_ref), b)]
-    return list(original_gradient(Substituted(op, [(a + a_ref) / 2, (b + b_ref) / 2]), grad))[:2]
+    if op.type in _ELEMENTWISE_PRODUCTS:
+        return list(_fused(_elementwise_product_rule, grad, a_ref)(a, b, grad, a_ref, b_ref, op.type))
+    midpoints = _fused(_midpoints, a, a_ref)(a, b, a_ref, b_ref)
+    return list(original_gradient(Substituted(op, list(midpoints)), grad))[:2]
 
 
+@tf.function(jit_compile=True, autograph=False)
 def _softmax_rule(z, grad, z_ref):
     """Softmax ``s = e/S`` (``e = exp(z)``, ``S = Σe`` over the last axis) as the exp group, a sum and the
     quotient rule: ``grad_z = m ⊙ (grad·(1/S + 1/S_r)/2 − Σ grad·(e + e_r)/2 / (S·S_r))``, ``m = Δe/Δz`` (the
-    exponentials shifted by one common maximum per row pair, which cancels)."""
+    exponentials shifted by one common maximum per row pair, which cancels); fused by XLA on large tensors."""
     z_ref = reference_rows(z_ref, z)
     shift = tf.maximum(tf.reduce_max(z, -1, keepdims=True), tf.reduce_max(z_ref, -1, keepdims=True))
     e, e_ref = tf.exp(z - shift), tf.exp(z_ref - shift)
@@ -195,7 +248,9 @@ class ReferenceRule(GradientMethod):
         if isinstance(op, units.Product):
             return _product_rule(op.exit, grad, *self._activations[op.exit])
         if isinstance(op, units.Softmax):
-            return _softmax_rule(op.exit.inputs[0], grad, self._activations[op.exit][0])
+            z = op.exit.inputs[0]
+            z_ref = self._activations[op.exit][0]
+            return _fused(_softmax_rule, z, z_ref)(z, grad, z_ref)
         z_ref, y_ref = self._activations[op]
         if isinstance(nonlinearity, Reduction):
             ksize = _tiled_windows(op)
@@ -203,7 +258,7 @@ class ReferenceRule(GradientMethod):
                 return _tiled_max_rule(op.inputs[0], op.outputs[0], grad, z_ref, y_ref, ksize)
             return _reduction_rule(op, grad, nonlinearity, z_ref, y_ref)
         forward = nonlinearity.forward
-        return _rescale(
+        return _fused(_rescale, op.inputs[0], z_ref)(
             op.inputs[0], None if forward else op.outputs[0], grad, z_ref, y_ref, forward, nonlinearity.kernel,
             nonlinearity.attributes(op),
         )

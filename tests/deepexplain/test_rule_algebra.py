@@ -164,3 +164,43 @@ def test_deepshap_equals_shap_deep_explainer_on_a_product_of_two_branches():
         expected = np.asarray(shap.DeepExplainer(model, background).shap_values(xs, check_additivity=False))
     result = _quiet("deepshap", model, xs, background=background)
     np.testing.assert_allclose(result, expected.reshape(result.shape), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("name", ["swish", "gelu", "hard_swish", "exp_rsqrt", "clip_pow"])
+def test_a_group_whose_input_does_not_change_passes_its_derivative(name, fused, monkeypatch):
+    # T = f(x0 − x1) with x0 − x1 kept at the reference's value: Δz = 0, so the multiplier is f'(z), which the
+    # rule compiled by XLA takes on the group rebuilt from its ops; the attributions are ±Δx_i · f'(z).
+    from deepexplain.methods import deeplift
+
+    if fused:
+        monkeypatch.setattr(deeplift, "_FUSED_SIZE", 0)
+    f, _ = ACTIVATIONS[name]
+    xs = PAIRS.copy()
+    xs[:, 1] = xs[:, 0] - (REFERENCE[0] - REFERENCE[1])
+    result = _quiet("deeplift", lambda x: f(x[:, :1] - x[:, 1:]), xs, baseline=REFERENCE)
+    z = tf.constant(xs[:, :1] - xs[:, 1:])
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        y = f(z)
+    slope = tape.gradient(y, z).numpy()
+    np.testing.assert_allclose(result, (xs - REFERENCE) * [1, -1] * slope, rtol=1e-4, atol=1e-6)
+
+
+def test_rules_give_the_same_attributions_fused_by_xla_or_not(monkeypatch):
+    # The rules on small tensors (below _FUSED_SIZE) run as separate ops, the others as one XLA kernel: both
+    # forms of every rule (group, product, quotient, softmax, rectifier) agree.
+    from deepexplain.methods import deeplift
+
+    def model(x):
+        a = keras.activations.gelu(x[:, :3] * 1.5 - x[:, 3:])
+        gated = tf.nn.relu(a) * tf.sigmoid(x[:, 3:]) / (tf.square(x[:, :3]) + 1)
+        weights = tf.nn.softmax(tf.einsum("bi,bj->bij", gated, x[:, 3:]), axis=-1)
+        return tf.einsum("bij,bj->bi", weights, a) + tf.math.rsqrt(tf.reduce_mean(tf.square(a), 1, keepdims=True) + 1)
+
+    xs, baseline = RNG.normal(0, 1, (4, 6)).astype(np.float32), RNG.normal(0, 1, 6).astype(np.float32)
+    results = []
+    for size in (0, 10**9):
+        monkeypatch.setattr(deeplift, "_FUSED_SIZE", size)
+        results.append(_quiet("deeplift", model, xs, baseline=baseline))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
