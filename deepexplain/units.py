@@ -86,44 +86,8 @@ class Group:
         return sorted({op.type for op in self.ops if op.type not in TRANSPARENT | {"Neg", "AddV2", "Add", "Sub"}})
 
 
-class Product:
-    """``op``, a product (or quotient, squared difference) of its two input-dependent operands.
-
-    ``gate`` is the index of the operand that is a gate (a sigmoid, softmax or normalisation scale
-    ``1/√v``, up to reshapes and constant factors), or None."""
-
-    def __init__(self, op, gate=None):
-        self.ops = (op,)
-        self.exit = op
-        self.gate = gate
-
-    @property
-    def type(self):
-        return f"Product({self.exit.type})"
-
-    @property
-    def references(self):
-        return self.exit.inputs[0], self.exit.inputs[1]
-
-
-class Softmax:
-    """A ``Softmax`` op on an input-dependent tensor (attention weights)."""
-
-    def __init__(self, op):
-        self.ops = (op,)
-        self.exit = op
-
-    @property
-    def type(self):
-        return "Softmax"
-
-    @property
-    def references(self):
-        return self.exit.inputs[0], self.exit.outputs[0]
-
-
-class Reduction:
-    """Max-pooling or a ``Max``/``Min`` reduction ``op`` (the DeepLIFT max rule)."""
+class _OneOp:
+    """A unit of the single op ``op``, whose rule reads the reference values of its first input and output."""
 
     def __init__(self, op):
         self.ops = (op,)
@@ -136,6 +100,33 @@ class Reduction:
     @property
     def references(self):
         return self.exit.inputs[0], self.exit.outputs[0]
+
+
+class Product(_OneOp):
+    """``op``, a product (or quotient, squared difference) of its two input-dependent operands.
+
+    ``gate`` is the index of the operand that is a gate (a sigmoid, softmax or normalisation scale
+    ``1/√v``, up to reshapes and constant factors), or None."""
+
+    def __init__(self, op, gate=None):
+        super().__init__(op)
+        self.gate = gate
+
+    @property
+    def type(self):
+        return f"Product({self.exit.type})"
+
+    @property
+    def references(self):
+        return self.exit.inputs[0], self.exit.inputs[1]
+
+
+class Softmax(_OneOp):
+    """A ``Softmax`` op on an input-dependent tensor (attention weights)."""
+
+
+class Reduction(_OneOp):
+    """Max-pooling or a ``Max``/``Min`` reduction ``op`` (the DeepLIFT max rule)."""
 
 
 def _key(tensor):
