@@ -114,6 +114,7 @@ class CompiledModel(_Calls):
         self._reference_ops = None  # the op types whose reference activations are held, in order
         self._fetch_references = None
         self._held = None  # the reference activations, held for the gradient function
+        self._forward = None  # a gradient method's forward function, for ``outputs``
 
     def _output(self, inputs):
         with unfused(getattr(self.target, "model", None) if self.method.rule is not None else None):
@@ -188,13 +189,21 @@ class CompiledModel(_Calls):
         """Build the one function the method needs (gradients or outputs); sets ``output_shape``.
 
         A method with reference rows (``reference_inputs``) first has their activations
-        computed, by a forward pass through a function of their own."""
-        build = self._build_gradients if self.method.needs_gradients else self._build_outputs
+        computed, by a forward pass through a function of their own. A gradient function of an
+        eager runtime is traced on its first call, for that call's shapes (see ``Specialised``); the
+        model's forward pass is traced now all the same (the reference function, else the forward
+        function that serves ``outputs``), so that the output shape is known, and a model that cannot
+        be traced refused, before any call."""
+        weights = tf.TensorSpec(None, tf.float32, name="target_weights")
+        if not self.method.needs_gradients:
+            self._run = self.runtime.compile(self._build_outputs, self.signature + [weights])
+            return
         if getattr(self.method, "reference_inputs", None) is not None:
             self._fetch_references = self.runtime.compile(self._build_activations, self.signature)
             self._held = [self.runtime.hold(a) for a in self._reference_activations()]
-        weights = tf.TensorSpec(None, tf.float32, name="target_weights")
-        self._run = self.runtime.compile(build, self.signature + [weights])
+        elif self.runtime.specialises:
+            self._forward = self.runtime.compile(self._build_outputs, self.signature + [weights])
+        self._run = self.runtime.compile(self._build_gradients, self.signature + [weights], specialise=True)
 
     def _reference_activations(self):
         return self._in_calls(self._fetch_references, self.method.reference_inputs())
@@ -208,9 +217,9 @@ class CompiledModel(_Calls):
     def _in_calls(self, run, arrays):
         return in_fixed_calls(run, arrays, self.max_rows)
 
-    def _call(self, inputs, weights):
+    def _call(self, inputs, weights, run=None):
         try:
-            results = self._in_calls(self._run, inputs + [weights])
+            results = self._in_calls(run or self._run, inputs + [weights])
         except tf.errors.InvalidArgumentError as error:
             if ROWS_CHECK not in error.message:
                 raise
@@ -224,9 +233,9 @@ class CompiledModel(_Calls):
         return self._call(inputs, weights)[:-1]
 
     def outputs(self, inputs, weights):
-        """``Σ_{non-batch} T·weights`` per row (for a gradient method, from the gradient function,
-        which computes them on the way)."""
-        return self._call(inputs, weights)[-1]
+        """``Σ_{non-batch} T·weights`` per row (for a gradient method, from its forward function where it
+        has one, else from the gradient function, which computes them on the way)."""
+        return self._call(inputs, weights, self._forward)[-1]
 
 
 class ArrayModel(_Calls):

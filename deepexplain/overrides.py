@@ -30,6 +30,7 @@ from tensorflow.core.framework import attr_value_pb2
 from tensorflow.python.framework import ops as tf_ops
 
 from . import units
+from .unfused import is_nonlinear
 
 GRADIENT_NAME = "DeepExplainGrad"
 
@@ -370,7 +371,7 @@ def _stamped(op):
 
 
 def _nested_is_linear(op):
-    """Whether the function a nested-call op runs holds no nonlinear op (a grouped convolution)."""
+    """Whether the function a nested-call op runs is linear in its inputs (a grouped convolution, an affine map)."""
     if op.type not in ("PartitionedCall", "StatefulPartitionedCall"):
         return False
     try:
@@ -378,10 +379,7 @@ def _nested_is_linear(op):
     except (AttributeError, ValueError):
         return False
     graph = getattr(body, "graph", None)
-    if graph is None:
-        return False
-    nonlinear = units.NONLINEAR_UNARY | units.NONLINEAR_OTHER | units.NESTED | units.PRODUCTS | units.REDUCTION_TYPES
-    return not any(inner.type in nonlinear for inner in graph.get_operations())
+    return graph is not None and not is_nonlinear(graph)
 
 
 def _reached(path, ruled, stops):

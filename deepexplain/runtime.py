@@ -12,7 +12,10 @@ read arrays held for it: ``held = runtime.hold(array)`` (made before ``compile``
 values without compiling again.
 ``signature`` lists a ``tf.TensorSpec`` for each argument (the batch dimension is
 usually ``None``); a graph runtime also accepts existing graph tensors there,
-which are then fed directly (the user's own input placeholders).
+which are then fed directly (the user's own input placeholders). With
+``compile(build, signature, specialise=True)`` an eager runtime traces ``build`` on
+the first call, for that call's shapes, and once more, for ``signature``, the first
+time a call has other shapes.
 
 * :class:`GraphRuntime` adds the ops to a ``tf.compat.v1.Session`` graph once;
   running is one ``session.run`` with a feed dict.
@@ -82,7 +85,11 @@ class GraphRuntime:
                 "execution, or build the model with tf_keras)"
             ) from error
 
-    def compile(self, build, signature):
+    specialises = False
+
+    def compile(self, build, signature, specialise=False):
+        """``build`` added to the graph once, for ``signature`` (``specialise`` has no effect: the graph
+        holds one copy, whatever the shapes of the arrays fed)."""
         with self.graph.as_default(), self.graph.gradient_override_map(OVERRIDE_MAP):
             feeds = [
                 spec if is_graph_tensor(spec) else tf.compat.v1.placeholder(spec.dtype, spec.shape, name=spec.name)
@@ -125,16 +132,22 @@ class EagerRuntime:
     """Compiles with ``tf.function`` into one concrete function; runs it eagerly.
 
     ``trace_count`` counts the traces made by this runtime: compiling traces
-    once, running never does. With ``jit_compile`` the function is compiled by
+    once (a :class:`Specialised` function: on its first call, and at most once
+    more), running never does otherwise. With ``jit_compile`` the function is compiled by
     XLA, which fuses many small ops (worth it for loops of elementwise work run
     on inputs of one shape; XLA compiles again for each new input shape).
     """
+
+    specialises = True
 
     def __init__(self, jit_compile=False):
         self.trace_count = 0
         self.jit_compile = jit_compile
 
-    def compile(self, build, signature):
+    def compile(self, build, signature, specialise=False):
+        """``build`` traced into a concrete function for ``signature`` now; with ``specialise``, a
+        :class:`Specialised` one traced on its first call instead."""
+
         def traced(*tensors):
             self.trace_count += 1
             graph = tf.compat.v1.get_default_graph()
@@ -142,14 +155,10 @@ class EagerRuntime:
                 return build(*tensors)
 
         function = tf.function(traced, autograph=False, jit_compile=self.jit_compile)
+        if specialise:
+            return Specialised(function, signature)
         concrete = function.get_concrete_function(*signature)
-        dtypes = [spec.dtype for spec in signature]
-
-        def run(*arrays):
-            tensors = [tf.convert_to_tensor(a, dtype=d) for a, d in zip(arrays, dtypes)]
-            return tf.nest.map_structure(np.asarray, concrete(*tensors))
-
-        return run
+        return lambda *arrays: _called(concrete, _tensors(arrays, signature))
 
     @staticmethod
     def hold(array):
@@ -162,6 +171,43 @@ class EagerRuntime:
         """Give the :class:`Held` ``helds`` the values ``arrays``."""
         for held, array in zip(helds, arrays):
             held.variable.assign(array)
+
+
+def _tensors(arrays, signature):
+    return [tf.convert_to_tensor(a, dtype=spec.dtype) for a, spec in zip(arrays, signature)]
+
+
+def _called(concrete, tensors):
+    return tf.nest.map_structure(np.asarray, concrete(*tensors))
+
+
+class Specialised:
+    """A ``tf.function`` run on NumPy arrays, traced for the shapes of its first call.
+
+    Shapes fixed in the graph let TensorFlow fold the shape arithmetic that a free batch
+    dimension keeps in it (of the model's own ops and of their gradients: about a hundred small
+    ops on a transformer, 8-10 % of a call). The first time a call has other shapes, the
+    function is traced once more, for ``signature`` (any batch size), which then runs every
+    call whose shapes are not the first call's: at most two traces."""
+
+    def __init__(self, function, signature):
+        self.function = function
+        self.signature = signature
+        self.shapes = None
+        self.first = None
+        self.general = None
+
+    def __call__(self, *arrays):
+        tensors = _tensors(arrays, self.signature)
+        shapes = [t.shape for t in tensors]
+        if self.first is None and all(spec.shape.is_compatible_with(s) for spec, s in zip(self.signature, shapes)):
+            specs = [tf.TensorSpec(shape, t.dtype) for shape, t in zip(shapes, tensors)]
+            self.first, self.shapes = self.function.get_concrete_function(*specs), shapes
+        if shapes == self.shapes:
+            return _called(self.first, tensors)
+        if self.general is None:
+            self.general = self.function.get_concrete_function(*self.signature)
+        return _called(self.general, tensors)
 
 
 def default_runtime(session=None, graph=None, jit_compile=False):

@@ -106,11 +106,14 @@ class Product(_OneOp):
     """``op``, a product (or quotient, squared difference) of its two input-dependent operands.
 
     ``gate`` is the index of the operand that is a gate (a sigmoid, softmax or normalisation scale
-    ``1/√v``, up to reshapes and constant factors), or None."""
+    ``1/√v``, up to reshapes and constant factors), or None; ``scale`` the index of the operand that is
+    a normalisation's scale: the factor ``1/√v`` of a ``Mul`` or the divisor ``√v`` of a quotient
+    (layer, RMS and group normalisation), or None."""
 
-    def __init__(self, op, gate=None):
+    def __init__(self, op, gate=None, scale=None):
         super().__init__(op)
         self.gate = gate
+        self.scale = scale
 
     @property
     def type(self):
@@ -158,12 +161,20 @@ def post_order(output_op, stop_ops):
     return order
 
 
+SHAPE_OPS = frozenset({"Shape", "ShapeN", "Size", "Rank", "ZerosLike", "OnesLike"})
+"""Op types whose output depends on the shape of their input, not on its values (no gradient flows through
+them): a tensor made from them (the zero state of a recurrent layer, sized by the batch) is a constant to the
+rules, whether the batch is known when the graph is built or not."""
+
+
 def input_dependence(inputs, output):
-    """Map each op that ``output`` depends on to whether it depends on any of ``inputs``."""
+    """Map each op that ``output`` depends on to whether it depends on the values of any of ``inputs``."""
     input_ops = {x.op for x in inputs}
     depends = {}
     for op in post_order(output.op, input_ops):
-        depends[op] = op in input_ops or any(depends.get(t.op, False) for t in op.inputs)
+        depends[op] = op in input_ops or (
+            op.type not in SHAPE_OPS and any(depends.get(t.op, False) for t in op.inputs)
+        )
     return depends
 
 
@@ -323,6 +334,24 @@ def _is_gate(path, tensor, units):
     return isinstance(unit, Group) and not unit.rectifier and any(op.type in GATE_TYPES | {"Relu6"} for op in unit.ops)
 
 
+SCALE_TYPES = {"Mul": "Rsqrt", "RealDiv": "Sqrt", "Div": "Sqrt"}
+"""For each product type, the op type that makes an operand a normalisation's scale (the divisor only, for a
+quotient)."""
+
+
+def _scale(path, op, units):
+    """The index of the operand of the product ``op`` computed, up to reshapes and constant factors, by the
+    op (or a group ending in the op) of ``SCALE_TYPES[op.type]``; None when no operand, or both, is."""
+    source_type = SCALE_TYPES.get(op.type)
+    found = []
+    for i in ([0, 1] if op.type == "Mul" else [1]):
+        source = _linear_route(path, op.inputs[i], None).op
+        unit = units.get(source)
+        if source.type == source_type or (isinstance(unit, Group) and unit.exit.type == source_type):
+            found.append(i)
+    return found[0] if len(found) == 1 else None
+
+
 def _is_rectifier(path, ops, entry):
     if any(op.type in RECTIFIER_TYPES for op in ops):
         return True
@@ -366,7 +395,7 @@ def find_units(inputs, output):
         two = len(operands) > 1
         if op.type in PRODUCTS and two:
             gates = [i for i in operands[:2] if _is_gate(path, op.inputs[i], units)]
-            units[op] = Product(op, gates[0] if len(gates) == 1 else None)
+            units[op] = Product(op, gates[0] if len(gates) == 1 else None, _scale(path, op, units))
         elif op.type == "Softmax":
             units[op] = Softmax(op)
         elif op.type in REDUCTION_TYPES:

@@ -92,6 +92,45 @@ def test_products_split_as_the_exact_two_player_shapley_values(name):
     np.testing.assert_allclose(result[:, 2:].sum(1), second, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("zero_baseline", [False, True])
+def test_a_normalisation_scale_takes_its_share_after_the_centred_input(zero_baseline):
+    # T = Σ_i w_i x_i·s, s = 1/√(v + 0.1), v = mean(x²): Δ(x·s) = Δx·s + x_r·Δs, and Δs reaches x_j through the
+    # Rescale multipliers (s − s_r)/(v − v_r) of 1/√· and x_j + r_j of the square, and the mean's 1/3:
+    # φ_j = Δx_j·[w_j·s + (w·r)·(s − s_r)/(v − v_r)·(x_j + r_j)/3]. With r = 0 that is x_j·w_j·s.
+    w = np.array([0.7, -1.2, 0.4], np.float32)
+
+    def model(x):
+        return tf.reduce_sum(w * (x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), 1, keepdims=True) + 0.1)), 1)[:, None]
+
+    xs = RNG.normal(0, 1, (5, 3)).astype(np.float32)
+    r = np.zeros(3, np.float32) if zero_baseline else np.array([0.5, -0.2, 0.9], np.float32)
+    result = _quiet("deeplift", model, xs, baseline=r)
+    v, v_r = (xs**2).mean(1, keepdims=True), (r**2).mean()
+    s, s_r = 1 / np.sqrt(v + 0.1), 1 / np.sqrt(v_r + 0.1)
+    expected = (xs - r) * (w * s + (w @ r) * (s - s_r) / (v - v_r) * (xs + r) / 3)
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(result.sum(1), model(xs).numpy()[:, 0] - model(r[None]).numpy()[0, 0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["LayerNormalization", "RMSNormalization"])
+def test_stacked_normalisations_keep_float32_precision_before_a_zero_baseline(layer):
+    # At the all-zero reference a normalisation's gain is 1/√ε = 1000: the Shapley split of x·s cancelled
+    # terms that large and lost 2.5e-2 of Δf over two stacked layers; with the scale moved first nothing cancels.
+    keras.utils.set_random_seed(3)
+    i = keras.Input((8,))
+    x = getattr(keras.layers, layer)(epsilon=1e-6)(i)
+    x = getattr(keras.layers, layer)(epsilon=1e-6)(keras.layers.Dense(8)(x))
+    model = keras.Model(i, keras.layers.Dense(1)(x))
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+    xs = rng.normal(0, 1, (16, 8)).astype(np.float32)
+    change = model(xs).numpy()[:, 0] - model(np.zeros((1, 8), np.float32)).numpy()[0, 0]
+    for method in ("deeplift", "deepshap"):
+        params = {"background": np.zeros((1, 8), np.float32)} if method == "deepshap" else {}
+        result = _quiet(method, model, xs, **params)
+        assert np.abs(result.sum(1) - change).max() < 1e-5 * np.abs(change).max(), method
+
+
 def test_squeeze_excitation_multiply_is_a_product_unit():
     i = keras.Input((3, 3, 2))
     x = keras.layers.Conv2D(3, 1, activation="swish")(i)
@@ -175,6 +214,7 @@ def test_a_group_whose_input_does_not_change_passes_its_derivative(name, fused, 
 
     if fused:
         monkeypatch.setattr(deeplift, "_FUSED_SIZE", 0)
+        monkeypatch.setattr(deeplift, "_FUSED_TOTAL", 0)
     f, _ = ACTIVATIONS[name]
     xs = PAIRS.copy()
     xs[:, 1] = xs[:, 0] - (REFERENCE[0] - REFERENCE[1])
@@ -188,7 +228,7 @@ def test_a_group_whose_input_does_not_change_passes_its_derivative(name, fused, 
 
 
 def test_rules_give_the_same_attributions_fused_by_xla_or_not(monkeypatch):
-    # The rules on small tensors (below _FUSED_SIZE) run as separate ops, the others as one XLA kernel: both
+    # The rules on small tensors (below _FUSED_TOTAL) run as separate ops, the others as one XLA kernel: both
     # forms of every rule (group, product, quotient, softmax, rectifier) agree.
     from deepexplain.methods import deeplift
 
@@ -196,11 +236,14 @@ def test_rules_give_the_same_attributions_fused_by_xla_or_not(monkeypatch):
         a = keras.activations.gelu(x[:, :3] * 1.5 - x[:, 3:])
         gated = tf.nn.relu(a) * tf.sigmoid(x[:, 3:]) / (tf.square(x[:, :3]) + 1)
         weights = tf.nn.softmax(tf.einsum("bi,bj->bij", gated, x[:, 3:]), axis=-1)
-        return tf.einsum("bij,bj->bi", weights, a) + tf.math.rsqrt(tf.reduce_mean(tf.square(a), 1, keepdims=True) + 1)
+        normalised = a * tf.math.rsqrt(tf.reduce_mean(tf.square(a), 1, keepdims=True) + 1)
+        divided = x[:, 3:] / tf.sqrt(tf.reduce_mean(tf.square(x[:, 3:] - 0.5), 1, keepdims=True) + 1)
+        return tf.einsum("bij,bj->bi", weights, a) + normalised + divided
 
     xs, baseline = RNG.normal(0, 1, (4, 6)).astype(np.float32), RNG.normal(0, 1, 6).astype(np.float32)
     results = []
     for size in (0, 10**9):
         monkeypatch.setattr(deeplift, "_FUSED_SIZE", size)
+        monkeypatch.setattr(deeplift, "_FUSED_TOTAL", size)
         results.append(_quiet("deeplift", model, xs, baseline=baseline))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
