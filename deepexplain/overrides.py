@@ -30,7 +30,6 @@ from tensorflow.core.framework import attr_value_pb2
 from tensorflow.python.framework import ops as tf_ops
 
 from . import units
-from .unfused import is_nonlinear
 
 GRADIENT_NAME = "DeepExplainGrad"
 
@@ -379,7 +378,7 @@ def _nested_is_linear(op):
     except (AttributeError, ValueError):
         return False
     graph = getattr(body, "graph", None)
-    return graph is not None and not is_nonlinear(graph)
+    return graph is not None and not units.is_nonlinear(graph)
 
 
 def _reached(path, ruled, stops):

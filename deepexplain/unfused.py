@@ -22,12 +22,11 @@ A third hides them behind a call: a nested ``tf.function`` (a custom layer or ``
 is active, :func:`inlined_functions` makes a ``tf.function`` called while a graph is built in this
 thread run its Python body in place (through AutoGraph, as its own trace would), so that its ops
 land in the explained graph, get the gradient override and form units, **when it is nonlinear**:
-when :func:`deepexplain.units.find_units` finds units or loose nonlinear ops between the floating
-inputs and outputs of its concrete function for the call's arguments (decided once per concrete
-function). ``jit_compile=True`` functions included: the rules fuse their own kernels. A linear
-function keeps its call: Keras 3's grouped convolution is a ``jit_compile=True`` function that
-TensorFlow's CPU kernels cannot run without XLA. ``tf.custom_gradient`` functions are no
-``tf.function`` and are left alone; calls of concrete functions (and the functions of a restored
+when :func:`deepexplain.units.is_nonlinear` holds for its concrete function for the call's
+arguments (decided once per concrete function). ``jit_compile=True`` functions included: the rules
+fuse their own kernels. A linear function keeps its call: Keras 3's grouped convolution is a
+``jit_compile=True`` function that TensorFlow's CPU kernels cannot run without XLA.
+``tf.custom_gradient`` functions are no ``tf.function`` and are left alone; calls of concrete functions (and the functions of a restored
 SavedModel, which call them) stay calls, which the explainer still warns about. Other threads, eager
 calls and calls outside the block are untouched.
 """
@@ -40,7 +39,7 @@ import tensorflow as tf
 from tensorflow.python.eager.polymorphic_function import autograph_util
 from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
 
-from .units import find_units
+from .units import is_nonlinear
 
 
 def _layers(model):
@@ -57,31 +56,6 @@ def switches(model):
         if getattr(layer, "_fused", None) is True and type(layer).__name__ == "LayerNormalization":
             found.append((layer, "_fused", False))
     return found
-
-
-def is_nonlinear(graph):
-    """Whether a function needs the rules of the modified chain rule inside it (Shrikumar et al., 2017).
-
-    Parameters
-    ----------
-    graph : FuncGraph
-        The graph of a concrete function (``concrete.graph``, or the body of a ``PartitionedCall``).
-
-    Returns
-    -------
-    bool
-        Whether :func:`deepexplain.units.find_units` finds units or loose nonlinear ops between the
-        graph's floating inputs (captures excluded) and any of its floating outputs: False for an affine
-        map or a grouped convolution ``y = W * x + b``, True for ``x·σ(x)``.
-    """
-    captured = {t.ref() for t in graph.internal_captures}
-    inputs = [t for t in graph.inputs if t.dtype.is_floating and t.ref() not in captured]
-    for output in graph.outputs:
-        if inputs and output.dtype.is_floating:
-            found, _, loose = find_units(inputs, output)
-            if found or loose:
-                return True
-    return False
 
 
 _inlining = contextvars.ContextVar("deepexplain_inlining", default=False)

@@ -339,16 +339,12 @@ SCALE_TYPES = {"Mul": "Rsqrt", "RealDiv": "Sqrt", "Div": "Sqrt"}
 quotient)."""
 
 
-def _scale(path, op, units):
-    """The index of the operand of the product ``op`` computed, up to reshapes and constant factors, by the
-    op (or a group ending in the op) of ``SCALE_TYPES[op.type]``; None when no operand, or both, is."""
+def _scale(path, op):
+    """The index of the operand of the product ``op`` computed, up to reshapes and constant factors, by an op
+    of the type ``SCALE_TYPES[op.type]``; None when no operand, or both, is."""
     source_type = SCALE_TYPES.get(op.type)
-    found = []
-    for i in ([0, 1] if op.type == "Mul" else [1]):
-        source = _linear_route(path, op.inputs[i], None).op
-        unit = units.get(source)
-        if source.type == source_type or (isinstance(unit, Group) and unit.exit.type == source_type):
-            found.append(i)
+    found = [i for i in ([0, 1] if op.type == "Mul" else [1])
+             if _linear_route(path, op.inputs[i], None).op.type == source_type]
     return found[0] if len(found) == 1 else None
 
 
@@ -395,7 +391,7 @@ def find_units(inputs, output):
         two = len(operands) > 1
         if op.type in PRODUCTS and two:
             gates = [i for i in operands[:2] if _is_gate(path, op.inputs[i], units)]
-            units[op] = Product(op, gates[0] if len(gates) == 1 else None, _scale(path, op, units))
+            units[op] = Product(op, gates[0] if len(gates) == 1 else None, _scale(path, op))
         elif op.type == "Softmax":
             units[op] = Softmax(op)
         elif op.type in REDUCTION_TYPES:
@@ -408,3 +404,28 @@ def find_units(inputs, output):
             loose.add(f"{op.type} (of two input-dependent tensors)" if two else op.type)
     ordered = [units[op] for op in path.ops if op in units]
     return ordered, path, loose
+
+
+def is_nonlinear(graph):
+    """Whether a function needs the rules of the modified chain rule inside it (Shrikumar et al., 2017).
+
+    Parameters
+    ----------
+    graph : FuncGraph
+        The graph of a concrete function (``concrete.graph``, or the body of a ``PartitionedCall``).
+
+    Returns
+    -------
+    bool
+        Whether :func:`find_units` finds units or loose nonlinear ops between the
+        graph's floating inputs (captures excluded) and any of its floating outputs: False for an affine
+        map or a grouped convolution ``y = W * x + b``, True for ``x·σ(x)``.
+    """
+    captured = {t.ref() for t in graph.internal_captures}
+    inputs = [t for t in graph.inputs if t.dtype.is_floating and t.ref() not in captured]
+    for output in graph.outputs:
+        if inputs and output.dtype.is_floating:
+            found, _, loose = find_units(inputs, output)
+            if found or loose:
+                return True
+    return False

@@ -222,11 +222,10 @@ def _product_rule(unit, grad, a_ref, b_ref):
     for ``ε = 10⁻³``), and lose float32 precision in a stack of normalisations."""
     op = unit.exit
     a, b = op.inputs[0], op.inputs[1]
-    if unit.scale is not None:
-        refs = (a_ref, b_ref) if unit.scale == 1 else (b_ref, a_ref)
-        operands = (a, b) if unit.scale == 1 else (b, a)
-        grads = _fused(_scale_rule, grad, a_ref)(*operands, grad, *refs, op.type)
-        return list(grads if unit.scale == 1 else grads[::-1])
+    if unit.scale is not None:  # the scale second
+        order = 1 if unit.scale == 1 else -1
+        grads = _fused(_scale_rule, grad, a_ref)(*(a, b)[::order], grad, *(a_ref, b_ref)[::order], op.type)
+        return list(grads[::order])
     if op.type in _ELEMENTWISE_PRODUCTS:
         return list(_fused(_elementwise_product_rule, grad, a_ref)(a, b, grad, a_ref, b_ref, op.type))
     midpoints = _fused(_midpoints, a, a_ref)(a, b, a_ref, b_ref)
