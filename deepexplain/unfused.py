@@ -17,18 +17,18 @@ loop's own. Layer normalisation is computed by its moments, as Keras 3 does. Eac
 settings are restored afterwards.
 
 A third hides them behind a call: a nested ``tf.function`` (a custom layer or ``Lambda`` calling a
-``@tf.function`` swish or GELU, a ``tf.function`` method, a ``tf.function`` around a sub-model) is one
-``PartitionedCall`` op in the traced graph, whose body the rules cannot reach. While :func:`unfused`
-is active, :func:`inlined_functions` makes a ``tf.function`` called while a graph is built in this
-thread run its Python body in place (through AutoGraph, as its own trace would), so that its ops
-land in the explained graph, get the gradient override and form units, **when it is nonlinear**:
-when :func:`deepexplain.units.is_nonlinear` holds for its concrete function for the call's
-arguments (decided once per concrete function). ``jit_compile=True`` functions included: the rules
-fuse their own kernels. A linear function keeps its call: Keras 3's grouped convolution is a
+``@tf.function`` swish or GELU, a ``tf.function`` method, a ``tf.function`` around a sub-model) is
+one ``PartitionedCall`` op in the traced graph, whose body the rules cannot reach. While
+:func:`unfused` is active, :func:`inlined_functions` makes a ``tf.function`` called while a graph is
+built in this thread run its Python body in place (through AutoGraph, as its own trace would), so
+that its ops land in the explained graph, get the gradient override and form units, **when it is
+nonlinear**: when :func:`deepexplain.units.is_nonlinear` holds for its concrete function for the
+call's arguments (decided once per concrete function). ``jit_compile=True`` functions included: the
+rules fuse their own kernels. A linear function keeps its call: Keras 3's grouped convolution is a
 ``jit_compile=True`` function that TensorFlow's CPU kernels cannot run without XLA.
-``tf.custom_gradient`` functions are no ``tf.function`` and are left alone; calls of concrete functions (and the functions of a restored
-SavedModel, which call them) stay calls, which the explainer still warns about. Other threads, eager
-calls and calls outside the block are untouched.
+``tf.custom_gradient`` functions are no ``tf.function`` and are left alone; calls of concrete
+functions (and the functions of a restored SavedModel, which call them) stay calls, which the
+explainer still warns about. Other threads, eager calls and calls outside the block are untouched.
 """
 import contextlib
 import contextvars
